@@ -1,0 +1,17 @@
+from django.db import models
+
+
+class Role(models.TextChoices):
+    """A member's role in an organisation; each role can do everything the ones before it can."""
+
+    VIEWER = "viewer", "Viewer"
+    RESPONDER = "responder", "Responder"
+    ADMIN = "admin", "Admin"
+    OWNER = "owner", "Owner"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+    def includes(self, required: "Role") -> bool:
+        return self.rank >= Role(required).rank

@@ -1,0 +1,113 @@
+"""Forms of the tenant screens: they parse and validate; services do the writing."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django import forms
+from django.utils.text import slugify
+
+from statuspage.domains import RESERVED_SLUGS
+from statuspage.models import Page, accent_color_validator, slug_validator
+
+TIME_ZONE_CHOICES = [
+    (name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())
+]
+
+
+def suggest_slug(name: str) -> str:
+    return slugify(name)[:63].strip("-")
+
+
+class SlugField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 63)
+        kwargs.setdefault("validators", [slug_validator])
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = (value or "").strip().lower()
+        value = super().clean(value)
+        if value in RESERVED_SLUGS:
+            raise forms.ValidationError(f"“{value}” is reserved; please choose another.")
+        return value
+
+
+class PageCreateForm(forms.Form):
+    name = forms.CharField(max_length=100, label="Page name", help_text="E.g. Acme Cloud.")
+    slug = SlugField(
+        label="Subdomain",
+        help_text="Your page's address: <code>&lt;subdomain&gt;.{base}</code>.",
+    )
+    time_zone = forms.ChoiceField(choices=TIME_ZONE_CHOICES, initial="UTC")
+
+    def __init__(self, *args, base_domain: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["slug"].help_text = self.fields["slug"].help_text.replace("{base}", base_domain)
+
+
+class PageSettingsForm(forms.ModelForm):
+    slug = SlugField(label="Subdomain")
+    time_zone = forms.ChoiceField(choices=TIME_ZONE_CHOICES)
+    accent_color = forms.CharField(
+        max_length=7,
+        validators=[accent_color_validator],
+        widget=forms.TextInput(attrs={"type": "color"}),
+        label="Accent colour",
+    )
+
+    class Meta:
+        model = Page
+        fields = [
+            "name",
+            "slug",
+            "time_zone",
+            "support_url",
+            "accent_color",
+            "show_severity",
+            "allow_subscribers",
+            "allow_feeds",
+        ]
+        labels = {
+            "support_url": "Support URL",
+            "show_severity": "Show incident severity (impact) on the public page",
+            "allow_subscribers": "Let visitors subscribe to updates by email",
+            "allow_feeds": "Publish Atom and RSS feeds",
+        }
+        help_texts = {
+            "time_zone": "Times on the public page and in emails are shown in this zone.",
+            "support_url": "Shown as “Contact support” on the public page.",
+        }
+
+    def clean_slug(self):
+        # Uniqueness is the service's rule (it also checks reserved names); skip the model's.
+        return self.cleaned_data["slug"]
+
+    def validate_unique(self):
+        pass
+
+
+class LogoForm(forms.Form):
+    logo = forms.FileField(
+        required=False, help_text="PNG, JPEG, GIF or WebP, up to 256 KB. Shown in the header."
+    )
+    remove = forms.BooleanField(required=False, label="Remove the logo")
+
+
+class ConfirmNameForm(forms.Form):
+    confirm_name = forms.CharField(label="Type the name to confirm", max_length=150)
+
+
+class CustomDomainForm(forms.Form):
+    domain = forms.CharField(
+        max_length=253,
+        label="Custom domain",
+        help_text="E.g. status.example.com",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+
+def add_domain_error(form: forms.Form, error) -> None:
+    """Show a service's DomainError on its field when the form has one, else on the form."""
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, error.message)

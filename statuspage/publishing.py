@@ -1,0 +1,39 @@
+"""The public content version: what makes a cached public page stale.
+
+Every service that changes what visitors see calls `public_content_changed(page)`. After the
+transaction commits, the page gets a fresh random version token; public responses are cached
+under keys that include it, so the very next request renders anew. A random token (not a
+counter) stays correct even if the cache is flushed between two reads.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.core.cache import cache
+from django.db import transaction
+
+from statuspage.models import Page
+
+KEY = "page-content-version:{page_id}"
+
+
+def _new_token() -> str:
+    return secrets.token_hex(8)
+
+
+def content_version(page_id: int) -> str:
+    key = KEY.format(page_id=page_id)
+    version = cache.get(key)
+    if version is None:
+        version = _new_token()
+        if not cache.add(key, version, timeout=None):
+            version = cache.get(key) or version
+    return version
+
+
+def public_content_changed(page: Page) -> None:
+    page_id = page.pk
+    transaction.on_commit(
+        lambda: cache.set(KEY.format(page_id=page_id), _new_token(), timeout=None)
+    )

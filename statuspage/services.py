@@ -1,0 +1,476 @@
+"""Writes of the tenant: sign-up, pages and their settings, custom domains, members.
+
+One function per operator intent, one transaction each, an audit entry for every change.
+"""
+
+from __future__ import annotations
+
+import secrets
+import zoneinfo
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_scopes import scope, scopes_disabled
+
+from statuspage.actors import Actor
+from statuspage.audit import record_audit, snapshot
+from statuspage.domains import (
+    RESERVED_SLUGS,
+    domain_proves_token,
+    is_valid_domain,
+    normalise_domain,
+)
+from statuspage.enums import Role
+from statuspage.errors import DomainError
+from statuspage.models import Invitation, Membership, Organization, Page, User
+from statuspage.publishing import public_content_changed
+
+PAGE_SETTINGS_FIELDS = [
+    "name",
+    "slug",
+    "time_zone",
+    "support_url",
+    "accent_color",
+    "show_severity",
+    "allow_subscribers",
+    "allow_feeds",
+]
+INVITATION_SALT = "statuspage.invitation"
+
+
+# --- Pages ------------------------------------------------------------------------------
+
+
+def check_slug_available(slug: str, *, exclude_page: Page | None = None) -> None:
+    if slug in RESERVED_SLUGS:
+        raise DomainError(f"“{slug}” is reserved; please choose another.", field="slug")
+    taken = Page.objects.with_scopes_disabled().filter(slug=slug)
+    if exclude_page is not None:
+        taken = taken.exclude(pk=exclude_page.pk)
+    if taken.exists():
+        raise DomainError(f"“{slug}” is already taken; please choose another.", field="slug")
+
+
+def check_time_zone(name: str) -> None:
+    if name not in zoneinfo.available_timezones():
+        raise DomainError(f"“{name}” is not a time zone we know.", field="time_zone")
+
+
+def create_page(
+    organization: Organization,
+    *,
+    actor: Actor,
+    name: str,
+    slug: str,
+    time_zone: str = "UTC",
+) -> Page:
+    check_slug_available(slug)
+    check_time_zone(time_zone)
+    with transaction.atomic(), scope(organization=organization.pk):
+        try:
+            page = Page.objects.create(
+                organization=organization, name=name, slug=slug, time_zone=time_zone
+            )
+        except IntegrityError as exc:  # a concurrent sign-up took the slug first
+            raise DomainError(f"“{slug}” is already taken.", field="slug") from exc
+        record_audit(
+            organization,
+            actor=actor,
+            verb="page.created",
+            target=page,
+            page=page,
+            after=snapshot(page, PAGE_SETTINGS_FIELDS),
+        )
+    return page
+
+
+def update_page_settings(page: Page, *, actor: Actor, **changes: object) -> Page:
+    unknown = set(changes) - set(PAGE_SETTINGS_FIELDS)
+    if unknown:
+        raise TypeError(f"Not page settings: {sorted(unknown)}")
+    if "slug" in changes and changes["slug"] != page.slug:
+        check_slug_available(str(changes["slug"]), exclude_page=page)
+    if "time_zone" in changes:
+        check_time_zone(str(changes["time_zone"]))
+    before = snapshot(page, PAGE_SETTINGS_FIELDS)
+    with transaction.atomic():
+        for field, value in changes.items():
+            setattr(page, field, value)
+        page.save()
+        public_content_changed(page)
+        after = snapshot(page, PAGE_SETTINGS_FIELDS)
+        record_audit(
+            page.organization,
+            actor=actor,
+            verb="page.settings_changed",
+            target=page,
+            page=page,
+            before={k: v for k, v in before.items() if after[k] != v},
+            after={k: v for k, v in after.items() if before[k] != v},
+        )
+    return page
+
+
+LOGO_TYPES = {
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+    b"GIF87a": "image/gif",
+    b"GIF89a": "image/gif",
+}
+LOGO_MAX_BYTES = 256 * 1024
+
+
+def logo_content_type(data: bytes) -> str | None:
+    """PNG, JPEG, GIF or WebP by their magic bytes; SVG is refused (it can carry script)."""
+    for magic, content_type in LOGO_TYPES.items():
+        if data.startswith(magic):
+            return content_type
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def set_page_logo(page: Page, *, actor: Actor, data: bytes | None) -> Page:
+    """Replace the logo (or remove it with `data=None`)."""
+    content_type = ""
+    if data is not None:
+        if len(data) > LOGO_MAX_BYTES:
+            raise DomainError("The logo must be 256 KB or smaller.", field="logo")
+        content_type = logo_content_type(data) or ""
+        if not content_type:
+            raise DomainError("Upload the logo as PNG, JPEG, GIF or WebP.", field="logo")
+    with transaction.atomic():
+        page.logo = data
+        page.logo_content_type = content_type
+        page.save(update_fields=["logo", "logo_content_type", "updated_at"])
+        public_content_changed(page)
+        record_audit(
+            page.organization,
+            actor=actor,
+            verb="page.logo_changed" if data else "page.logo_removed",
+            target=page,
+            page=page,
+            after={"logo_bytes": len(data) if data else 0},
+        )
+    return page
+
+
+def delete_page(page: Page, *, actor: Actor, confirm_name: str) -> None:
+    if confirm_name.strip() != page.name:
+        raise DomainError("Type the page's name exactly to confirm.", field="confirm_name")
+    with transaction.atomic():
+        if not Page.objects.filter(organization=page.organization).exclude(pk=page.pk).exists():
+            raise DomainError(
+                "This is the organisation's only page. Delete the organisation instead."
+            )
+        record_audit(
+            page.organization,
+            actor=actor,
+            verb="page.deleted",
+            target=page,
+            before=snapshot(page, PAGE_SETTINGS_FIELDS),
+        )
+        page.delete()
+
+
+def mark_embed_viewed(page: Page) -> None:
+    if page.embed_viewed_at is None:
+        Page.objects.filter(pk=page.pk).update(embed_viewed_at=timezone.now())
+        page.embed_viewed_at = timezone.now()
+
+
+# --- Custom domains -----------------------------------------------------------------------
+
+
+def set_custom_domain(page: Page, *, actor: Actor, domain: str) -> Page:
+    """Start (or restart) connecting a custom domain: it resolves only once verified."""
+    domain = normalise_domain(domain)
+    if not is_valid_domain(domain):
+        raise DomainError("Enter a domain name like status.example.com.", field="domain")
+    base = settings.BASE_DOMAIN
+    if domain == base or domain.endswith("." + base) or domain == settings.APP_HOST:
+        raise DomainError("Use a domain of your own, not one of ours.", field="domain")
+    taken = Page.objects.with_scopes_disabled().filter(custom_domain=domain).exclude(pk=page.pk)
+    if taken.exists():
+        raise DomainError("That domain is already connected to another page.", field="domain")
+    with transaction.atomic():
+        before = snapshot(page, ["custom_domain", "custom_domain_verified_at"])
+        page.custom_domain = domain
+        page.custom_domain_token = secrets.token_urlsafe(24)
+        page.custom_domain_verified_at = None
+        page.save(
+            update_fields=[
+                "custom_domain",
+                "custom_domain_token",
+                "custom_domain_verified_at",
+                "updated_at",
+            ]
+        )
+        record_audit(
+            page.organization,
+            actor=actor,
+            verb="page.custom_domain_set",
+            target=page,
+            page=page,
+            before=before,
+            after={"custom_domain": domain},
+        )
+    return page
+
+
+def verify_custom_domain(page: Page, *, actor: Actor) -> Page:
+    if not page.custom_domain:
+        raise DomainError("There is no custom domain to verify.")
+    if not domain_proves_token(page.custom_domain, page.custom_domain_token):
+        raise DomainError(
+            "We could not find the TXT record yet. DNS changes can take a few minutes; "
+            "check the record's name and value and try again."
+        )
+    with transaction.atomic():
+        page.custom_domain_verified_at = timezone.now()
+        page.save(update_fields=["custom_domain_verified_at", "updated_at"])
+        record_audit(
+            page.organization,
+            actor=actor,
+            verb="page.custom_domain_verified",
+            target=page,
+            page=page,
+            after={"custom_domain": page.custom_domain},
+        )
+    return page
+
+
+def remove_custom_domain(page: Page, *, actor: Actor) -> Page:
+    with transaction.atomic():
+        before = snapshot(page, ["custom_domain", "custom_domain_verified_at"])
+        page.custom_domain = None
+        page.custom_domain_token = ""
+        page.custom_domain_verified_at = None
+        page.save(
+            update_fields=[
+                "custom_domain",
+                "custom_domain_token",
+                "custom_domain_verified_at",
+                "updated_at",
+            ]
+        )
+        record_audit(
+            page.organization,
+            actor=actor,
+            verb="page.custom_domain_removed",
+            target=page,
+            page=page,
+            before=before,
+        )
+    return page
+
+
+# --- Sign-up and members ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignUp:
+    user: User
+    organization: Organization
+    page: Page
+
+
+def sign_up(
+    *,
+    name: str,
+    email: str,
+    password: str,
+    organization_name: str,
+    page_name: str,
+    page_slug: str,
+    time_zone: str = "UTC",
+) -> SignUp:
+    """A new operator with their organisation (as owner) and its first page — all or nothing."""
+    email = email.strip().lower()
+    with transaction.atomic():
+        if User.objects.filter(email__iexact=email).exists():
+            raise DomainError("An account with this email already exists.", field="email")
+        user = User.objects.create_user(email=email, password=password, name=name)
+        organization = Organization.objects.create(name=organization_name)
+        with scope(organization=organization.pk):
+            Membership.objects.create(organization=organization, user=user, role=Role.OWNER)
+        actor = Actor.for_user(user)
+        record_audit(organization, actor=actor, verb="organization.created", target=organization)
+        page = create_page(
+            organization, actor=actor, name=page_name, slug=page_slug, time_zone=time_zone
+        )
+    return SignUp(user=user, organization=organization, page=page)
+
+
+def invite_member(
+    organization: Organization, *, actor: Actor, email: str, role: Role
+) -> Invitation:
+    email = email.strip().lower()
+    with transaction.atomic(), scope(organization=organization.pk):
+        if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
+            raise DomainError(f"{email} is already a member.", field="email")
+        pending = Invitation.objects.filter(
+            organization=organization,
+            email__iexact=email,
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+        )
+        if pending.exists():
+            raise DomainError(
+                f"{email} has already been invited; revoke that invitation to send a new one.",
+                field="email",
+            )
+        invitation = Invitation.objects.create(
+            organization=organization, email=email, role=role, invited_by=actor.user
+        )
+        record_audit(
+            organization,
+            actor=actor,
+            verb="member.invited",
+            target=invitation,
+            target_label=email,
+            after={"email": email, "role": str(role)},
+        )
+    return invitation
+
+
+def invitation_token(invitation: Invitation) -> str:
+    return signing.dumps(invitation.public_id, salt=INVITATION_SALT)
+
+
+def find_invitation_by_token(token: str) -> Invitation:
+    """The pending invitation a link names; DomainError when expired, used, revoked or forged."""
+    try:
+        public_id = signing.loads(token, salt=INVITATION_SALT, max_age=settings.INVITATION_MAX_AGE)
+    except signing.SignatureExpired as exc:
+        raise DomainError("This invitation has expired. Ask for a new one.") from exc
+    except signing.BadSignature as exc:
+        raise DomainError("This invitation link is not valid.") from exc
+    with scopes_disabled():
+        invitation = (
+            Invitation.objects.select_related("organization", "invited_by")
+            .filter(public_id=public_id)
+            .first()
+        )
+    if invitation is None or invitation.revoked_at is not None:
+        raise DomainError("This invitation has been withdrawn.")
+    if invitation.accepted_at is not None:
+        raise DomainError("This invitation has already been used. Log in instead.")
+    return invitation
+
+
+def accept_invitation(invitation: Invitation, *, user: User) -> Membership:
+    if user.email.lower() != invitation.email.lower():
+        raise DomainError(
+            f"This invitation is for {invitation.email}; you are logged in as {user.email}."
+        )
+    organization = invitation.organization
+    with transaction.atomic(), scope(organization=organization.pk):
+        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if not locked.is_pending:
+            raise DomainError("This invitation has already been used.")
+        membership, _ = Membership.objects.get_or_create(
+            organization=organization, user=user, defaults={"role": invitation.role}
+        )
+        locked.accepted_at = timezone.now()
+        locked.save(update_fields=["accepted_at"])
+        record_audit(
+            organization,
+            actor=Actor.for_user(user),
+            verb="member.joined",
+            target=membership,
+            target_label=user.email,
+            after={"role": membership.role},
+        )
+    return membership
+
+
+def accept_invitation_with_new_account(
+    invitation: Invitation, *, name: str, password: str
+) -> Membership:
+    with transaction.atomic():
+        if User.objects.filter(email__iexact=invitation.email).exists():
+            raise DomainError("You already have an account: log in to accept the invitation.")
+        user = User.objects.create_user(email=invitation.email, password=password, name=name)
+        return accept_invitation(invitation, user=user)
+
+
+def revoke_invitation(invitation: Invitation, *, actor: Actor) -> None:
+    with transaction.atomic():
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+        record_audit(
+            invitation.organization,
+            actor=actor,
+            verb="member.invitation_revoked",
+            target=invitation,
+            target_label=invitation.email,
+        )
+
+
+def _owner_count(organization: Organization) -> int:
+    return Membership.objects.filter(organization=organization, role=Role.OWNER).count()
+
+
+def change_member_role(membership: Membership, *, actor: Actor, role: Role) -> Membership:
+    with transaction.atomic():
+        locked = Membership.objects.select_for_update().get(pk=membership.pk)
+        is_demotion = locked.role == Role.OWNER and role != Role.OWNER
+        if is_demotion and _owner_count(locked.organization) <= 1:
+            raise DomainError("The organisation needs at least one owner.", field="role")
+        before = {"role": locked.role}
+        locked.role = role
+        locked.save(update_fields=["role"])
+        record_audit(
+            locked.organization,
+            actor=actor,
+            verb="member.role_changed",
+            target=locked,
+            target_label=locked.user.email,
+            before=before,
+            after={"role": str(role)},
+        )
+    return locked
+
+
+def remove_member(membership: Membership, *, actor: Actor) -> None:
+    with transaction.atomic():
+        locked = Membership.objects.select_for_update().get(pk=membership.pk)
+        if locked.role == Role.OWNER and _owner_count(locked.organization) <= 1:
+            raise DomainError("You cannot remove the last owner of the organisation.")
+        record_audit(
+            locked.organization,
+            actor=actor,
+            verb="member.removed",
+            target=locked,
+            target_label=locked.user.email,
+            before={"role": locked.role},
+        )
+        locked.delete()
+
+
+def rename_organization(organization: Organization, *, actor: Actor, name: str) -> Organization:
+    with transaction.atomic():
+        before = {"name": organization.name}
+        organization.name = name
+        organization.save(update_fields=["name"])
+        record_audit(
+            organization,
+            actor=actor,
+            verb="organization.renamed",
+            target=organization,
+            before=before,
+            after={"name": name},
+        )
+    return organization
+
+
+def delete_organization(organization: Organization, *, actor: Actor, confirm_name: str) -> None:
+    """Everything the organisation owns goes with it (rows cascade from `organization`)."""
+    if confirm_name.strip() != organization.name:
+        raise DomainError("Type the organisation's name exactly to confirm.", field="confirm_name")
+    with transaction.atomic():
+        organization.delete()

@@ -1,0 +1,16 @@
+"""URLs of the app host: accounts, the console, the API and internal endpoints.
+
+Public pages have their own URLconf (statuspage.public_urls), chosen by statuspage.hosts.
+"""
+
+from django.urls import include, path
+
+from statuspage.views import internal, root
+
+urlpatterns = [
+    path("", root.home, name="home"),
+    path("healthz", internal.health, name="health"),
+    path("internal/tls-ask", internal.tls_ask, name="tls-ask"),
+    path("accounts/", include("statuspage.account_urls")),
+    path("console/", include("statuspage.console_urls")),
+]

@@ -1,0 +1,27 @@
+"""Sample values for every URL parameter: the intruder's object, named as a URL would name it.
+
+A console or API URL parameter that appears here nowhere makes the harness fail, so every new
+URL is covered the day it is added.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tests.isolation.world import Tenant
+
+TENANT_SAMPLES: dict[str, Callable[[Tenant], Any]] = {
+    "page_slug": lambda t: t.page.slug,
+    "user_id": lambda t: t.objects["member"].user.public_id,
+    "invitation_id": lambda t: t.objects["invitation"].public_id,
+}
+
+# Parameters that do not name a tenant's object (signed tokens and the like): a fixed value.
+NON_TENANT_SAMPLES: dict[str, str] = {
+    "token": "not-a-valid-token",
+    "uidb64": "MQ",
+}
+
+# Routes outside any tenant (no parameter names a tenant object): exempt from the harness.
+PUBLIC_ROUTE_PREFIXES = ("accounts/", "healthz", "internal/")

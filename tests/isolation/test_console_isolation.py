@@ -1,0 +1,86 @@
+"""The isolation harness: every console URL, filled with another organisation's objects, is 404.
+
+For each URL pattern of the app host we request it (GET and POST) as the owner of `ours`, with
+every tenant parameter naming an object of `theirs`: once with their page slug, once with our
+page slug and their objects. Every answer must be 404 (or 405 for a GET on a POST-only view) and
+no body may contain the intruder's marker text.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.isolation.samples import NON_TENANT_SAMPLES, PUBLIC_ROUTE_PREFIXES, TENANT_SAMPLES
+from tests.isolation.world import MARKER, build_tenant
+
+PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
+
+
+def walk(patterns, prefix: str = ""):
+    for entry in patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            yield from walk(entry.url_patterns, route)
+        elif isinstance(entry, URLPattern):
+            yield route
+
+
+def console_routes(urlconf: str | None = None) -> list[str]:
+    return [
+        route
+        for route in walk(get_resolver(urlconf).url_patterns)
+        if PARAMETER.search(route) and not route.startswith(PUBLIC_ROUTE_PREFIXES)
+    ]
+
+
+def fill(route: str, values: dict[str, str]) -> str:
+    return "/" + PARAMETER.sub(lambda m: str(values[m["name"]]), route)
+
+
+def test_every_console_parameter_has_a_sample():
+    missing = {
+        match["name"]
+        for route in console_routes()
+        for match in PARAMETER.finditer(route)
+        if match["name"] not in TENANT_SAMPLES and match["name"] not in NON_TENANT_SAMPLES
+    }
+    assert missing == set(), f"add samples for these URL parameters: {sorted(missing)}"
+
+
+def test_harness_covers_the_console():
+    routes = console_routes()
+    assert "console/<slug:page_slug>/settings/" in routes
+    assert len(routes) >= 15
+
+
+@pytest.mark.django_db
+def test_console_urls_refuse_another_organisations_objects():
+    ours = build_tenant("ours", marker="ours-marker")
+    theirs = build_tenant("theirs", marker=MARKER)
+    client = Client()
+    client.force_login(ours.owner.user)
+    failures = []
+    for route in console_routes():
+        names = [m["name"] for m in PARAMETER.finditer(route)]
+        their_values = {
+            name: (
+                TENANT_SAMPLES[name](theirs) if name in TENANT_SAMPLES else NON_TENANT_SAMPLES[name]
+            )
+            for name in names
+        }
+        variants = [their_values]
+        if "page_slug" in names and len(names) > 1:
+            variants.append({**their_values, "page_slug": ours.page.slug})
+        for values in variants:
+            url = fill(route, values)
+            for method in ("get", "post"):
+                response = getattr(client, method)(url)
+                allowed = {404, 405} if method == "get" else {404}
+                body = response.content.decode(errors="replace")
+                if response.status_code not in allowed or MARKER in body:
+                    failures.append(f"{method.upper()} {url} → {response.status_code}")
+    assert failures == []

@@ -1,0 +1,47 @@
+"""Two tenants with look-alike data, for the isolation harness.
+
+`ours` is the organisation whose owner makes every request; `theirs` owns one object of every
+kind a URL can name, each carrying MARKER in its text so a leak shows in a response body.
+Each app that adds URL parameters adds its objects in `build_tenant` and a sample in
+tests/isolation/samples.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from statuspage.enums import Role
+from tests.factories import InvitationFactory, MembershipFactory, OrganizationFactory, PageFactory
+
+MARKER = "ZZINTRUDERZZ"
+
+
+@dataclass
+class Tenant:
+    organization: Any
+    page: Any
+    owner: Any
+    objects: dict[str, Any] = field(default_factory=dict)
+
+
+def build_tenant(label: str, marker: str) -> Tenant:
+    organization = OrganizationFactory(name=f"{marker} {label} org")
+    page = PageFactory(organization=organization, name=f"{marker} {label} page", slug=label)
+    owner = MembershipFactory(
+        organization=organization, role=Role.OWNER, user__name=f"{marker} {label} owner"
+    )
+    tenant = Tenant(organization=organization, page=page, owner=owner)
+    tenant.objects["member"] = MembershipFactory(
+        organization=organization, role=Role.RESPONDER, user__name=f"{marker} {label} member"
+    )
+    tenant.objects["invitation"] = InvitationFactory(
+        organization=organization, email=f"{label}-invitee@example.test"
+    )
+    for extend in EXTENSIONS:
+        extend(tenant, marker)
+    return tenant
+
+
+# Functions (tenant, marker) -> None that add an app's look-alike objects to tenant.objects.
+EXTENSIONS: list = []

@@ -1,0 +1,5 @@
+CALLS: list[str] = []
+
+
+def probe_job() -> None:
+    CALLS.append("ran")

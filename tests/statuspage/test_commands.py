@@ -1,0 +1,61 @@
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+from django_scopes import scopes_disabled
+
+from statuspage.models import Membership, Page, User
+
+pytestmark = pytest.mark.django_db
+
+
+def run_seed_demo(capsys, *args):
+    call_command("seed_demo", *args)
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+def test_seed_demo_prints_the_page_and_logins(capsys, settings):
+    settings.DEBUG = True
+    line = run_seed_demo(capsys)
+    with scopes_disabled():
+        page = Page.objects.get(slug="acme")
+        assert line["page_id"] == page.public_id
+        assert page.name == "Acme Cloud"
+        assert page.organization.name == "Acme"
+        roles = dict(
+            Membership.objects.filter(organization=page.organization).values_list(
+                "user__email", "role"
+            )
+        )
+    assert roles == {"owner@acme.test": "owner", "responder@acme.test": "responder"}
+    assert line["logins"] == [
+        {"email": "owner@acme.test", "password": "demo12345", "role": "owner"},
+        {"email": "responder@acme.test", "password": "demo12345", "role": "responder"},
+    ]
+    assert User.objects.get(email="owner@acme.test").check_password("demo12345")
+
+
+def test_seed_demo_is_idempotent(capsys, settings):
+    settings.DEBUG = True
+    first = run_seed_demo(capsys)
+    second = run_seed_demo(capsys)
+    assert first["page_id"] == second["page_id"]
+    with scopes_disabled():
+        assert Page.objects.filter(slug="acme").count() == 1
+    assert User.objects.filter(email__endswith="@acme.test").count() == 2
+
+
+def test_seed_demo_refuses_production_without_force(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError):
+        call_command("seed_demo")
+
+
+def test_run_periodic_jobs_once_runs_every_registered_job(capsys, settings):
+    settings.PERIODIC_JOBS = [("tests.statuspage.periodic_probe.probe_job", 60)]
+    from tests.statuspage import periodic_probe
+
+    periodic_probe.CALLS.clear()
+    call_command("run_periodic_jobs", "--once")
+    assert periodic_probe.CALLS == ["ran"]
+    assert capsys.readouterr().out.strip() == "ran 1 periodic job(s)"
