@@ -4,23 +4,37 @@
   public site (the prefix becomes the script prefix, so `reverse()` builds preview links).
 - `<slug>.<BASE_DOMAIN>` and a *verified* custom domain serve that page's public site.
 - Anything else is a plain 404, never a guess at another tenant's page.
+
+The host → page map is cached (ids only) so that a cached public response is served without
+touching the database; services that change a page's slug or domain call `forget_hosts`.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponseNotFound
 from django.http.request import split_domain_port
 from django.template.loader import render_to_string
 from django.urls import set_script_prefix
+from django.utils.functional import SimpleLazyObject
 from django_scopes import scope
 
 from statuspage.models import Page
 
 PREVIEW_PATH = re.compile(r"^/s/(?P<slug>[a-z0-9-]{1,63})(?P<rest>/.*)?$")
 HOST_INDEPENDENT_PATHS = ("/internal/",)
+HOST_MAP_TTL = 300
+NO_PAGE = "-"
+
+
+@dataclass(frozen=True)
+class PageRef:
+    page_id: int
+    organization_id: int
 
 
 def normalise_host(raw_host: str) -> str:
@@ -48,13 +62,57 @@ def find_page_for_host(host: str) -> Page | None:
 
 
 def find_page_by_slug(slug: str) -> Page | None:
-    return (
-        Page.objects.with_scopes_disabled().select_related("organization").filter(slug=slug).first()
-    )
+    pages = Page.objects.with_scopes_disabled().select_related("organization")
+    return pages.filter(slug=slug).first()
+
+
+def _host_key(host: str) -> str:
+    return f"host:{host}"
+
+
+def _preview_key(slug: str) -> str:
+    return f"preview:{slug}"
+
+
+def _cached_ref(key: str, find) -> PageRef | None:
+    cached = cache.get(key)
+    if cached == NO_PAGE:
+        return None
+    if cached is not None:
+        return PageRef(*cached)
+    page = find()
+    cache.set(key, (page.pk, page.organization_id) if page else NO_PAGE, HOST_MAP_TTL)
+    return PageRef(page.pk, page.organization_id) if page else None
+
+
+def resolve_host(host: str) -> PageRef | None:
+    return _cached_ref(_host_key(host), lambda: find_page_for_host(host))
+
+
+def resolve_preview_slug(slug: str) -> PageRef | None:
+    return _cached_ref(_preview_key(slug), lambda: find_page_by_slug(slug))
+
+
+def cached_host_ref(host: str) -> PageRef | None:
+    """The cached mapping only (None when unknown or not cached): for the WSGI fast path."""
+    cached = cache.get(_host_key(host))
+    return PageRef(*cached) if cached not in (None, NO_PAGE) else None
+
+
+def forget_hosts(*, slugs: tuple[str, ...] = (), domains: tuple[str | None, ...] = ()) -> None:
+    """Drop cached mappings after a page's slug or custom domain changed (old and new)."""
+    keys = [_host_key(f"{slug}.{settings.BASE_DOMAIN}") for slug in slugs]
+    keys += [_preview_key(slug) for slug in slugs]
+    keys += [_host_key(domain) for domain in domains if domain]
+    cache.delete_many(keys)
 
 
 def unknown_host_response(request: HttpRequest) -> HttpResponseNotFound:
     return HttpResponseNotFound(render_to_string("public/unknown_host.html", request=None))
+
+
+def _load_page(page_id: int) -> Page:
+    return Page.objects.with_scopes_disabled().select_related("organization").get(pk=page_id)
 
 
 class HostRoutingMiddleware:
@@ -63,6 +121,7 @@ class HostRoutingMiddleware:
 
     def __call__(self, request: HttpRequest):
         request.page = None  # type: ignore[attr-defined]
+        request.page_ref = None  # type: ignore[attr-defined]
         host = normalise_host(request.get_host())
         if request.path_info.startswith(HOST_INDEPENDENT_PATHS):
             return self.get_response(request)
@@ -70,21 +129,23 @@ class HostRoutingMiddleware:
             preview = PREVIEW_PATH.match(request.path_info)
             if preview is None:
                 return self.get_response(request)
-            page = find_page_by_slug(preview["slug"])
-            if page is None:
+            page_ref = resolve_preview_slug(preview["slug"])
+            if page_ref is None:
                 return unknown_host_response(request)
             request.path_info = preview["rest"] or "/"
-            set_script_prefix(f"{request.META.get('SCRIPT_NAME', '')}/s/{page.slug}/")
+            set_script_prefix(f"{request.META.get('SCRIPT_NAME', '')}/s/{preview['slug']}/")
             request.is_preview = True  # type: ignore[attr-defined]
-            return self.serve_page(request, page)
-        page = find_page_for_host(host)
-        if page is None:
+            return self.serve_page(request, page_ref)
+        page_ref = resolve_host(host)
+        if page_ref is None:
             return unknown_host_response(request)
         request.is_preview = False  # type: ignore[attr-defined]
-        return self.serve_page(request, page)
+        return self.serve_page(request, page_ref)
 
-    def serve_page(self, request: HttpRequest, page: Page):
-        request.page = page  # type: ignore[attr-defined]
+    def serve_page(self, request: HttpRequest, page_ref: PageRef):
+        request.page_ref = page_ref  # type: ignore[attr-defined]
+        # Loaded only if a view needs it: a cached response never does.
+        request.page = SimpleLazyObject(lambda: _load_page(page_ref.page_id))  # type: ignore[attr-defined]
         request.urlconf = settings.PUBLIC_URLCONF  # type: ignore[attr-defined]
-        with scope(organization=page.organization_id):
+        with scope(organization=page_ref.organization_id):
             return self.get_response(request)

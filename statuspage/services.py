@@ -25,6 +25,7 @@ from statuspage.domains import (
 )
 from statuspage.enums import Role
 from statuspage.errors import DomainError
+from statuspage.hosts import forget_hosts
 from statuspage.models import Invitation, Membership, Organization, Page, User
 from statuspage.publishing import public_content_changed
 
@@ -42,6 +43,12 @@ INVITATION_SALT = "statuspage.invitation"
 
 
 # --- Pages ------------------------------------------------------------------------------
+
+
+def forget_hosts_on_commit(*, slugs=(), domains=()) -> None:
+    """The cached host → page map must not outlive a slug or domain change (or a page)."""
+    slugs, domains = tuple(slugs), tuple(domains)
+    transaction.on_commit(lambda: forget_hosts(slugs=slugs, domains=domains))
 
 
 def check_slug_available(slug: str, *, exclude_page: Page | None = None) -> None:
@@ -76,6 +83,7 @@ def create_page(
             )
         except IntegrityError as exc:  # a concurrent sign-up took the slug first
             raise DomainError(f"“{slug}” is already taken.", field="slug") from exc
+        forget_hosts_on_commit(slugs=[slug])
         record_audit(
             organization,
             actor=actor,
@@ -97,6 +105,7 @@ def update_page_settings(page: Page, *, actor: Actor, **changes: object) -> Page
         check_time_zone(str(changes["time_zone"]))
     before = snapshot(page, PAGE_SETTINGS_FIELDS)
     with transaction.atomic():
+        forget_hosts_on_commit(slugs=[page.slug, str(changes.get("slug", page.slug))])
         for field, value in changes.items():
             setattr(page, field, value)
         page.save()
@@ -166,6 +175,7 @@ def delete_page(page: Page, *, actor: Actor, confirm_name: str) -> None:
             raise DomainError(
                 "This is the organisation's only page. Delete the organisation instead."
             )
+        forget_hosts_on_commit(slugs=[page.slug], domains=[page.custom_domain])
         record_audit(
             page.organization,
             actor=actor,
@@ -198,6 +208,7 @@ def set_custom_domain(page: Page, *, actor: Actor, domain: str) -> Page:
         raise DomainError("That domain is already connected to another page.", field="domain")
     with transaction.atomic():
         before = snapshot(page, ["custom_domain", "custom_domain_verified_at"])
+        forget_hosts_on_commit(domains=[page.custom_domain, domain])
         page.custom_domain = domain
         page.custom_domain_token = secrets.token_urlsafe(24)
         page.custom_domain_verified_at = None
@@ -230,6 +241,7 @@ def verify_custom_domain(page: Page, *, actor: Actor) -> Page:
             "check the record's name and value and try again."
         )
     with transaction.atomic():
+        forget_hosts_on_commit(domains=[page.custom_domain])
         page.custom_domain_verified_at = timezone.now()
         page.save(update_fields=["custom_domain_verified_at", "updated_at"])
         record_audit(
@@ -246,6 +258,7 @@ def verify_custom_domain(page: Page, *, actor: Actor) -> Page:
 def remove_custom_domain(page: Page, *, actor: Actor) -> Page:
     with transaction.atomic():
         before = snapshot(page, ["custom_domain", "custom_domain_verified_at"])
+        forget_hosts_on_commit(domains=[page.custom_domain])
         page.custom_domain = None
         page.custom_domain_token = ""
         page.custom_domain_verified_at = None
@@ -473,4 +486,8 @@ def delete_organization(organization: Organization, *, actor: Actor, confirm_nam
     if confirm_name.strip() != organization.name:
         raise DomainError("Type the organisation's name exactly to confirm.", field="confirm_name")
     with transaction.atomic():
+        pages = list(Page.objects.with_scopes_disabled().filter(organization=organization))
+        forget_hosts_on_commit(
+            slugs=[p.slug for p in pages], domains=[p.custom_domain for p in pages]
+        )
         organization.delete()

@@ -29,6 +29,7 @@ def _test_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.DNS_TXT_RESOLVER = "tests.dns.fake_txt_records"
     settings.AXES_ENABLED = True
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -36,7 +37,7 @@ def _test_settings(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
+def _clear_cache(_test_settings):
     from django.core.cache import cache
 
     cache.clear()

@@ -189,4 +189,3 @@ def test_delete_organization_removes_everything(org, page, member, actor):
         assert Organization.objects.filter(pk=org.pk).exists() is False
         assert Page.objects.filter(pk=page.pk).exists() is False
         assert Membership.objects.filter(pk=member.pk).exists() is False
-
