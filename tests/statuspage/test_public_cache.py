@@ -1,4 +1,4 @@
-"""The public read path: cached by content version, 0 queries warm, ETag/304, fresh after a write."""
+"""The public read path: cached per content version, no query warm, ETag/304, fresh on write."""
 
 import gzip
 from io import BytesIO
