@@ -48,6 +48,12 @@ class PageCreateForm(forms.Form):
 
 class PageSettingsForm(forms.ModelForm):
     slug = SlugField(label="Subdomain")
+    support_url = forms.URLField(
+        required=False,
+        assume_scheme="https",
+        label="Support URL",
+        help_text="Shown as “Contact support” on the public page.",
+    )
     time_zone = forms.ChoiceField(choices=TIME_ZONE_CHOICES)
     accent_color = forms.CharField(
         max_length=7,

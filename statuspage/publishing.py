@@ -33,7 +33,8 @@ def content_version(page_id: int) -> str:
 
 
 def public_content_changed(page: Page) -> None:
-    page_id = page.pk
-    transaction.on_commit(
-        lambda: cache.set(KEY.format(page_id=page_id), _new_token(), timeout=None)
-    )
+    """Bump now and again after commit: a request that renders between the two (seeing the
+    old rows) caches under the in-between version, which the commit's bump makes unreachable."""
+    key = KEY.format(page_id=page.pk)
+    cache.set(key, _new_token(), timeout=None)
+    transaction.on_commit(lambda: cache.set(key, _new_token(), timeout=None))

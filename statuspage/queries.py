@@ -105,3 +105,7 @@ def list_audit_verbs(organization: Organization) -> list[str]:
         .values_list("verb", flat=True)
         .distinct()
     )
+
+
+def account_exists(email: str) -> bool:
+    return User.objects.filter(email__iexact=email.strip()).exists()

@@ -46,8 +46,10 @@ INVITATION_SALT = "statuspage.invitation"
 
 
 def forget_hosts_on_commit(*, slugs=(), domains=()) -> None:
-    """The cached host → page map must not outlive a slug or domain change (or a page)."""
+    """The cached host → page map must not outlive a slug or domain change (or a page). Now,
+    and again after commit in case a request re-cached the old mapping in between."""
     slugs, domains = tuple(slugs), tuple(domains)
+    forget_hosts(slugs=slugs, domains=domains)
     transaction.on_commit(lambda: forget_hosts(slugs=slugs, domains=domains))
 
 

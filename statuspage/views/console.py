@@ -1,3 +1,5 @@
+import copy
+
 """The console shell: choosing a page, creating one, its overview and its settings."""
 
 from django.conf import settings
@@ -70,20 +72,19 @@ def page_dashboard(request):
 @page_console(Role.ADMIN)
 def page_settings(request):
     page = request.page
-    form = PageSettingsForm(request.POST or None, instance=page)
+    # The form validates against a copy: a ModelForm writes into its instance as it cleans,
+    # and the service must compare the new values with the page as it is.
+    form = PageSettingsForm(request.POST or None, instance=copy.copy(page))
     if request.method == "POST" and form.is_valid():
         try:
             services.update_page_settings(
                 page, actor=Actor.for_user(request.user), **form.cleaned_data
             )
         except DomainError as error:
-            page.refresh_from_db()
             add_domain_error(form, error)
         else:
             messages.success(request, "Settings saved.")
             return redirect("console:page-settings", page.slug)
-    if form.errors:
-        page.refresh_from_db()  # a ModelForm writes into its instance while validating
     context = {"form": form, "logo_form": LogoForm(), "delete_form": ConfirmNameForm()}
     return render(
         request, "console/page_settings.html", context, status=400 if form.errors else 200

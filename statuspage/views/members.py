@@ -1,0 +1,161 @@
+"""The team: members, invitations and the organisation itself."""
+
+from django.contrib import messages
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from statuspage import services
+from statuspage.access import page_console
+from statuspage.account_forms import InviteForm, OrganizationForm, RoleForm
+from statuspage.actors import Actor
+from statuspage.enums import Role
+from statuspage.errors import DomainError
+from statuspage.forms import ConfirmNameForm, add_domain_error
+from statuspage.models import Invitation
+from statuspage.page_urls import app_url
+from statuspage.queries import (
+    get_invitation_for_member,
+    get_membership_for_member,
+    list_members,
+    list_pending_invitations,
+)
+
+
+def render_team(request, invite_form=None, status=200):
+    context = {
+        "members": list_members(request.organization),
+        "invitations": list_pending_invitations(request.organization),
+        "invite_form": invite_form or InviteForm(),
+        "roles": Role.choices,
+    }
+    return render(request, "console/members.html", context, status=status)
+
+
+@page_console()
+def member_list(request):
+    return render_team(request)
+
+
+def send_invitation_email(invitation: Invitation) -> None:
+    context = {
+        "invitation": invitation,
+        "organization": invitation.organization,
+        "inviter": invitation.invited_by,
+        "role": Role(invitation.role).label,
+        "accept_url": app_url(
+            reverse("accounts:invitation-accept", args=[services.invitation_token(invitation)])
+        ),
+    }
+    message = EmailMultiAlternatives(
+        subject=render_to_string("emails/invitation.subject.txt", context).strip(),
+        body=render_to_string("emails/invitation.txt", context),
+        to=[invitation.email],
+    )
+    message.attach_alternative(render_to_string("emails/invitation.html", context), "text/html")
+    message.send()
+
+
+@require_POST
+@page_console(Role.OWNER)
+def member_invite(request):
+    form = InviteForm(request.POST)
+    if form.is_valid():
+        try:
+            invitation = services.invite_member(
+                request.organization,
+                actor=Actor.for_user(request.user),
+                email=form.cleaned_data["email"],
+                role=Role(form.cleaned_data["role"]),
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            transaction.on_commit(lambda: send_invitation_email(invitation))
+            messages.success(request, f"Invitation sent to {invitation.email}.")
+            return redirect("console:members", request.page.slug)
+    return render_team(request, invite_form=form, status=400)
+
+
+@require_POST
+@page_console(Role.OWNER)
+def member_role(request, user_id):
+    membership = get_membership_for_member(request.organization, user_id)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose one of the roles.")
+        return redirect("console:members", request.page.slug)
+    try:
+        services.change_member_role(
+            membership, actor=Actor.for_user(request.user), role=Role(form.cleaned_data["role"])
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{membership.user.email} is now {form.cleaned_data['role']}.")
+    return redirect("console:members", request.page.slug)
+
+
+@require_POST
+@page_console(Role.OWNER)
+def member_remove(request, user_id):
+    membership = get_membership_for_member(request.organization, user_id)
+    try:
+        services.remove_member(membership, actor=Actor.for_user(request.user))
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("console:members", request.page.slug)
+    messages.success(request, f"{membership.user.email} was removed.")
+    if membership.user_id == request.user.pk:
+        return redirect("console:home")
+    return redirect("console:members", request.page.slug)
+
+
+@require_POST
+@page_console(Role.OWNER)
+def invitation_revoke(request, invitation_id):
+    invitation = get_invitation_for_member(request.organization, invitation_id)
+    services.revoke_invitation(invitation, actor=Actor.for_user(request.user))
+    messages.success(request, f"The invitation to {invitation.email} was withdrawn.")
+    return redirect("console:members", request.page.slug)
+
+
+@page_console(Role.ADMIN)
+def organization_settings(request):
+    organization = request.organization
+    form = OrganizationForm(request.POST or None, initial={"name": organization.name})
+    if request.method == "POST":
+        if not request.can["manage_members"]:
+            messages.error(request, "Only owners can rename the organisation.")
+            return redirect("console:organization", request.page.slug)
+        if form.is_valid():
+            services.rename_organization(
+                organization, actor=Actor.for_user(request.user), name=form.cleaned_data["name"]
+            )
+            messages.success(request, "Organisation renamed.")
+            return redirect("console:organization", request.page.slug)
+    context = {"form": form, "delete_form": ConfirmNameForm()}
+    return render(request, "console/organization.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@page_console(Role.OWNER)
+def organization_delete(request):
+    form = ConfirmNameForm(request.POST)
+    organization = request.organization
+    try:
+        if not form.is_valid():
+            raise DomainError("Type the organisation's name exactly to confirm.")
+        services.delete_organization(
+            organization,
+            actor=Actor.for_user(request.user),
+            confirm_name=form.cleaned_data["confirm_name"],
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("console:organization", request.page.slug)
+    messages.success(request, f"{organization.name} and everything it owned were deleted.")
+    return redirect("console:home")
