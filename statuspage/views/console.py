@@ -1,6 +1,6 @@
-import copy
-
 """The console shell: choosing a page, creating one, its overview and its settings."""
+
+import copy
 
 from django.conf import settings
 from django.contrib import messages
