@@ -1,11 +1,7 @@
 """The team: members, invitations and the organisation itself."""
 
 from django.contrib import messages
-from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from statuspage import services
@@ -15,14 +11,13 @@ from statuspage.actors import Actor
 from statuspage.enums import Role
 from statuspage.errors import DomainError
 from statuspage.forms import ConfirmNameForm, add_domain_error
-from statuspage.models import Invitation
-from statuspage.page_urls import app_url
 from statuspage.queries import (
     get_invitation_for_member,
     get_membership_for_member,
     list_members,
     list_pending_invitations,
 )
+from statuspage.queue import enqueue_now
 
 
 def render_team(request, invite_form=None, status=200):
@@ -40,25 +35,6 @@ def member_list(request):
     return render_team(request)
 
 
-def send_invitation_email(invitation: Invitation) -> None:
-    context = {
-        "invitation": invitation,
-        "organization": invitation.organization,
-        "inviter": invitation.invited_by,
-        "role": Role(invitation.role).label,
-        "accept_url": app_url(
-            reverse("accounts:invitation-accept", args=[services.invitation_token(invitation)])
-        ),
-    }
-    message = EmailMultiAlternatives(
-        subject=render_to_string("emails/invitation.subject.txt", context).strip(),
-        body=render_to_string("emails/invitation.txt", context),
-        to=[invitation.email],
-    )
-    message.attach_alternative(render_to_string("emails/invitation.html", context), "text/html")
-    message.send()
-
-
 @require_POST
 @page_console(Role.OWNER)
 def member_invite(request):
@@ -74,7 +50,8 @@ def member_invite(request):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            transaction.on_commit(lambda: send_invitation_email(invitation))
+            # The service has committed: the job can find the invitation.
+            enqueue_now("statuspage.jobs.send_invitation_job", invitation.pk)
             messages.success(request, f"Invitation sent to {invitation.email}.")
             return redirect("console:members", request.page.slug)
     return render_team(request, invite_form=form, status=400)
