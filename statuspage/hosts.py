@@ -19,7 +19,7 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponseNotFound
 from django.http.request import split_domain_port
 from django.template.loader import render_to_string
-from django.urls import set_script_prefix
+from django.urls import get_script_prefix, set_script_prefix
 from django.utils.functional import SimpleLazyObject
 from django_scopes import scope
 
@@ -133,9 +133,13 @@ class HostRoutingMiddleware:
             if page_ref is None:
                 return unknown_host_response(request)
             request.path_info = preview["rest"] or "/"
-            set_script_prefix(f"{request.META.get('SCRIPT_NAME', '')}/s/{preview['slug']}/")
             request.is_preview = True  # type: ignore[attr-defined]
-            return self.serve_page(request, page_ref)
+            previous_prefix = get_script_prefix()
+            set_script_prefix(f"{request.META.get('SCRIPT_NAME', '')}/s/{preview['slug']}/")
+            try:
+                return self.serve_page(request, page_ref)
+            finally:
+                set_script_prefix(previous_prefix)
         page_ref = resolve_host(host)
         if page_ref is None:
             return unknown_host_response(request)

@@ -30,6 +30,8 @@ def _test_settings(settings, tmp_path):
     settings.DNS_TXT_RESOLVER = "tests.dns.fake_txt_records"
     settings.AXES_ENABLED = True
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Jobs run in-process unless a test that drives a real RQ worker says otherwise.
+    settings.JOBS_RUN_IN_PROCESS = True
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

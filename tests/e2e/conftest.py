@@ -42,8 +42,10 @@ def app_server(live_server, settings):
     return f"http://localhost:{port}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser():
+    """A fresh chromium per test: Playwright's sync API runs an event loop on this thread,
+    which must not outlive the test (Django refuses ORM calls while a loop is running)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
