@@ -202,6 +202,6 @@ def test_expired_forged_and_revoked_invitations(console_client, page, settings):
     forged = Client().get("/accounts/invitations/forged-token/")
     assert forged.context["problem"] == "This invitation link is not valid."
     team = console_client.get("/console/acme/team/")
-    invitation = list(team.context["invitations"])[0]
+    invitation = next(iter(team.context["invitations"]))
     console_client.post(f"/console/acme/team/invitations/{invitation.public_id}/revoke/")
     assert Client().get(link).context["problem"] == "This invitation has been withdrawn."
