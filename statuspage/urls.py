@@ -13,4 +13,5 @@ urlpatterns = [
     path("internal/tls-ask", internal.tls_ask, name="tls-ask"),
     path("accounts/", include("statuspage.account_urls")),
     path("console/", include("statuspage.console_urls")),
+    path("console/<slug:page_slug>/components/", include("components.urls")),
 ]

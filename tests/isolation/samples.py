@@ -15,6 +15,8 @@ TENANT_SAMPLES: dict[str, Callable[[Tenant], Any]] = {
     "page_slug": lambda t: t.page.slug,
     "user_id": lambda t: t.objects["member"].user.public_id,
     "invitation_id": lambda t: t.objects["invitation"].public_id,
+    "component_id": lambda t: t.objects["component"].public_id,
+    "group_id": lambda t: t.objects["component_group"].public_id,
 }
 
 # Parameters that do not name a tenant's object (signed tokens and the like): a fixed value.

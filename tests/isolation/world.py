@@ -43,5 +43,15 @@ def build_tenant(label: str, marker: str) -> Tenant:
     return tenant
 
 
+def add_components(tenant: Tenant, marker: str) -> None:
+    from tests.component_factories import ComponentFactory, ComponentGroupFactory
+
+    group = ComponentGroupFactory(page=tenant.page, name=f"{marker} group")
+    tenant.objects["component_group"] = group
+    tenant.objects["component"] = ComponentFactory(
+        page=tenant.page, group=group, name=f"{marker} component"
+    )
+
+
 # Functions (tenant, marker) -> None that add an app's look-alike objects to tenant.objects.
-EXTENSIONS: list = []
+EXTENSIONS: list = [add_components]
