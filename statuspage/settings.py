@@ -271,4 +271,6 @@ LOGGING = {
 
 # --- Periodic jobs ------------------------------------------------------------------------
 # (dotted path, interval in seconds), enqueued by `manage.py run_periodic_jobs`.
-PERIODIC_JOBS: list[tuple[str, int]] = []
+PERIODIC_JOBS: list[tuple[str, int]] = [
+    ("incidents.jobs.advance_maintenance_job", 30),
+]

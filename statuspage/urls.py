@@ -14,4 +14,5 @@ urlpatterns = [
     path("accounts/", include("statuspage.account_urls")),
     path("console/", include("statuspage.console_urls")),
     path("console/<slug:page_slug>/components/", include("components.urls")),
+    path("console/<slug:page_slug>/incidents/", include("incidents.urls")),
 ]

@@ -1,0 +1,76 @@
+from django.db import models
+
+from components.enums import ComponentStatus
+
+
+class IncidentKind(models.TextChoices):
+    INCIDENT = "incident", "Incident"
+    MAINTENANCE = "maintenance", "Scheduled maintenance"
+
+
+class IncidentStatus(models.TextChoices):
+    """Statuspage's statuses for incidents and, after them, for scheduled maintenance."""
+
+    INVESTIGATING = "investigating", "Investigating"
+    IDENTIFIED = "identified", "Identified"
+    MONITORING = "monitoring", "Monitoring"
+    RESOLVED = "resolved", "Resolved"
+    POSTMORTEM = "postmortem", "Postmortem"
+    SCHEDULED = "scheduled", "Scheduled"
+    IN_PROGRESS = "in_progress", "In progress"
+    VERIFYING = "verifying", "Verifying"
+    COMPLETED = "completed", "Completed"
+
+
+INCIDENT_STATUSES = [
+    IncidentStatus.INVESTIGATING,
+    IncidentStatus.IDENTIFIED,
+    IncidentStatus.MONITORING,
+    IncidentStatus.RESOLVED,
+]
+MAINTENANCE_STATUSES = [
+    IncidentStatus.SCHEDULED,
+    IncidentStatus.IN_PROGRESS,
+    IncidentStatus.VERIFYING,
+    IncidentStatus.COMPLETED,
+]
+CLOSED_STATUSES = {IncidentStatus.RESOLVED, IncidentStatus.POSTMORTEM, IncidentStatus.COMPLETED}
+MAINTENANCE_RUNNING = {IncidentStatus.IN_PROGRESS, IncidentStatus.VERIFYING}
+
+
+class Impact(models.TextChoices):
+    NONE = "none", "None"
+    MINOR = "minor", "Minor"
+    MAJOR = "major", "Major"
+    CRITICAL = "critical", "Critical"
+    MAINTENANCE = "maintenance", "Maintenance"
+
+
+INCIDENT_IMPACTS = [Impact.NONE, Impact.MINOR, Impact.MAJOR, Impact.CRITICAL]
+
+# The status an affected component gets when the operator leaves it to the impact.
+IMPACT_COMPONENT_STATUS: dict[str, str] = {
+    Impact.NONE: "",
+    Impact.MINOR: ComponentStatus.DEGRADED_PERFORMANCE,
+    Impact.MAJOR: ComponentStatus.PARTIAL_OUTAGE,
+    Impact.CRITICAL: ComponentStatus.MAJOR_OUTAGE,
+    Impact.MAINTENANCE: ComponentStatus.UNDER_MAINTENANCE,
+}
+
+
+class UpdateEvent(models.TextChoices):
+    """What produced an update, when it was not a person's free-form message."""
+
+    MESSAGE = "", "Message"
+    MAINTENANCE_SCHEDULED = "maintenance_scheduled", "Maintenance scheduled"
+    MAINTENANCE_REMINDER = "maintenance_reminder", "Maintenance reminder"
+    MAINTENANCE_STARTED = "maintenance_started", "Maintenance started"
+    MAINTENANCE_COMPLETED = "maintenance_completed", "Maintenance completed"
+    MAINTENANCE_CANCELLED = "maintenance_cancelled", "Maintenance cancelled"
+
+
+MAINTENANCE_STARTED_MESSAGE = (
+    "Scheduled maintenance is currently in progress. We will provide updates as necessary."
+)
+MAINTENANCE_COMPLETED_MESSAGE = "The scheduled maintenance has been completed."
+MAINTENANCE_CANCELLED_MESSAGE = "This scheduled maintenance has been cancelled."

@@ -1,0 +1,169 @@
+"""Reads of incidents and maintenance for the console, the public site and the API."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+
+from components.enums import ComponentStatus
+from components.models import Component
+from incidents.enums import Impact, IncidentKind, IncidentStatus
+from incidents.models import Incident, IncidentComponent, IncidentTemplate, IncidentUpdate
+from statuspage.models import Page
+
+OPEN_INCIDENT = ~Q(status__in=[IncidentStatus.RESOLVED, IncidentStatus.POSTMORTEM])
+NEXT_STATUS = {
+    IncidentStatus.INVESTIGATING: IncidentStatus.IDENTIFIED,
+    IncidentStatus.IDENTIFIED: IncidentStatus.MONITORING,
+    IncidentStatus.MONITORING: IncidentStatus.RESOLVED,
+    IncidentStatus.RESOLVED: IncidentStatus.RESOLVED,
+    IncidentStatus.POSTMORTEM: IncidentStatus.RESOLVED,
+    IncidentStatus.SCHEDULED: IncidentStatus.IN_PROGRESS,
+    IncidentStatus.IN_PROGRESS: IncidentStatus.VERIFYING,
+    IncidentStatus.VERIFYING: IncidentStatus.COMPLETED,
+    IncidentStatus.COMPLETED: IncidentStatus.COMPLETED,
+}
+
+
+def with_timeline(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
+    """Updates (newest first) and affected components in two more queries, whatever the count."""
+    return incidents.prefetch_related(
+        Prefetch("updates", queryset=IncidentUpdate.objects.order_by("-display_at", "-id")),
+        Prefetch(
+            "affected",
+            queryset=IncidentComponent.objects.select_related("component").order_by(
+                "component__position", "component_id"
+            ),
+        ),
+    )
+
+
+def page_has_resolved_incident(page: Page) -> bool:
+    return Incident.objects.filter(
+        page=page, kind=IncidentKind.INCIDENT, status__in=["resolved", "postmortem"]
+    ).exists()
+
+
+def list_incidents(page: Page, *, tab: str = "active", search: str = "") -> QuerySet[Incident]:
+    incidents = Incident.objects.filter(page=page)
+    if tab == "maintenance":
+        incidents = incidents.filter(kind=IncidentKind.MAINTENANCE).order_by("-scheduled_for")
+    elif tab == "resolved":
+        incidents = incidents.filter(kind=IncidentKind.INCIDENT).exclude(OPEN_INCIDENT)
+        incidents = incidents.order_by("-started_at", "-id")
+    else:
+        incidents = incidents.filter(OPEN_INCIDENT, kind=IncidentKind.INCIDENT)
+        incidents = incidents.order_by("-started_at", "-id")
+    if search:
+        incidents = incidents.filter(name__icontains=search)
+    return with_timeline(incidents)
+
+
+def get_incident_for_page(page: Page, public_id: str) -> Incident:
+    incident = with_timeline(Incident.objects.filter(page=page, public_id=public_id)).first()
+    if incident is None:
+        raise Http404("No such incident.")
+    return incident
+
+
+def get_update_for_incident(incident: Incident, public_id: str) -> IncidentUpdate:
+    update = IncidentUpdate.objects.filter(incident=incident, public_id=public_id).first()
+    if update is None:
+        raise Http404("No such update.")
+    return update
+
+
+def get_template_for_page(page: Page, public_id: str) -> IncidentTemplate:
+    template = IncidentTemplate.objects.filter(page=page, public_id=public_id).first()
+    if template is None:
+        raise Http404("No such template.")
+    return template
+
+
+def list_templates(page: Page) -> QuerySet[IncidentTemplate]:
+    return IncidentTemplate.objects.filter(page=page).prefetch_related("components")
+
+
+def unresolved_incidents(page: Page) -> QuerySet[Incident]:
+    return with_timeline(
+        Incident.objects.filter(OPEN_INCIDENT, page=page, kind=IncidentKind.INCIDENT).order_by(
+            "-started_at", "-id"
+        )
+    )
+
+
+def upcoming_maintenances(page: Page) -> QuerySet[Incident]:
+    return with_timeline(
+        Incident.objects.filter(
+            page=page, kind=IncidentKind.MAINTENANCE, status=IncidentStatus.SCHEDULED
+        ).order_by("scheduled_for", "id")
+    )
+
+
+def active_maintenances(page: Page) -> QuerySet[Incident]:
+    return with_timeline(
+        Incident.objects.filter(
+            page=page,
+            kind=IncidentKind.MAINTENANCE,
+            status__in=[IncidentStatus.IN_PROGRESS, IncidentStatus.VERIFYING],
+        ).order_by("scheduled_for", "id")
+    )
+
+
+def next_status_suggestion(incident: Incident) -> str:
+    return NEXT_STATUS[IncidentStatus(incident.status)]
+
+
+# --- Overall status -------------------------------------------------------------------------
+
+RANK = {"none": 0, "maintenance": 1, "minor": 2, "major": 3, "critical": 4}
+COMPONENT_WORDING = {
+    ComponentStatus.UNDER_MAINTENANCE: ("maintenance", "Service Under Maintenance"),
+    ComponentStatus.DEGRADED_PERFORMANCE: ("minor", "Degraded System Service"),
+    ComponentStatus.PARTIAL_OUTAGE: ("major", "Partial System Outage"),
+    ComponentStatus.MAJOR_OUTAGE: ("critical", "Major System Outage"),
+}
+INCIDENT_WORDING = {
+    Impact.MINOR: ("minor", "Minor Service Outage"),
+    Impact.MAJOR: ("major", "Partial System Outage"),
+    Impact.CRITICAL: ("critical", "Major Service Outage"),
+}
+ALL_GOOD = ("none", "All Systems Operational")
+
+
+def describe_overall_status(
+    component_statuses: list[str], open_impacts: list[str], maintenance_running: bool
+) -> tuple[str, str]:
+    """The page's status (indicator, description), Statuspage's words, from its parts.
+
+    - Each component's status proposes a level: under maintenance → "maintenance", degraded →
+      "minor", partial outage → "major", major outage → "critical".
+    - Each unresolved incident proposes its impact (minor/major/critical; none proposes nothing).
+    - A maintenance in progress proposes "maintenance" even with no components.
+    - The highest level wins (none < maintenance < minor < major < critical); on a tie the
+      components' wording is used, since it says what is actually broken.
+    """
+    candidates = [ALL_GOOD]
+    if maintenance_running:
+        candidates.append(COMPONENT_WORDING[ComponentStatus.UNDER_MAINTENANCE])
+    candidates += [INCIDENT_WORDING[i] for i in open_impacts if i in INCIDENT_WORDING]
+    candidates += [COMPONENT_WORDING[s] for s in component_statuses if s in COMPONENT_WORDING]
+    best = ALL_GOOD
+    for candidate in candidates:
+        if RANK[candidate[0]] >= RANK[best[0]]:
+            best = candidate
+    return best
+
+
+def overall_status(page: Page) -> tuple[str, str]:
+    statuses = list(Component.objects.filter(page=page).values_list("status", flat=True))
+    open_incidents = Incident.objects.filter(page=page).exclude(
+        status__in=[IncidentStatus.RESOLVED, IncidentStatus.POSTMORTEM, IncidentStatus.COMPLETED]
+    )
+    rows = list(open_incidents.values_list("kind", "status", "impact"))
+    impacts = [impact for kind, _, impact in rows if kind == IncidentKind.INCIDENT]
+    running = any(
+        kind == IncidentKind.MAINTENANCE and status in ("in_progress", "verifying")
+        for kind, status, _ in rows
+    )
+    return describe_overall_status(statuses, impacts, running)

@@ -1,0 +1,807 @@
+"""Writes of incidents and scheduled maintenance: one function per operator intent.
+
+Component statuses are never set here. An open incident (or running maintenance) *claims* a
+status on each affected component through components.services, which derives what visitors
+see; closing it releases the claims, so each component returns to its baseline or to what
+other open incidents still say. `_sync_claims` is the one place that decides which.
+
+Every update row doubles as the notification outbox (see incidents.models.IncidentUpdate).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+
+from django.db import transaction
+from django.utils import timezone
+from django_scopes import scope, scopes_disabled
+
+from components import services as component_services
+from components.enums import ComponentStatus, StatusCause
+from components.models import Component
+from incidents.enums import (
+    IMPACT_COMPONENT_STATUS,
+    INCIDENT_IMPACTS,
+    INCIDENT_STATUSES,
+    MAINTENANCE_CANCELLED_MESSAGE,
+    MAINTENANCE_COMPLETED_MESSAGE,
+    MAINTENANCE_STARTED_MESSAGE,
+    MAINTENANCE_STATUSES,
+    Impact,
+    IncidentKind,
+    IncidentStatus,
+    UpdateEvent,
+)
+from incidents.models import Incident, IncidentComponent, IncidentTemplate, IncidentUpdate
+from statuspage.actors import Actor
+from statuspage.audit import record_audit, snapshot
+from statuspage.errors import DomainError
+from statuspage.markdown import render_markdown
+from statuspage.models import Page
+from statuspage.publishing import public_content_changed
+
+# A component mapped to None takes its status from the incident's impact.
+ComponentStatuses = Mapping[Component, str | None]
+INCIDENT_FIELDS = ["name", "status", "impact", "started_at", "resolved_at", "is_backfilled"]
+
+
+# --- Checks -------------------------------------------------------------------------------
+
+
+def _check_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("Give the incident a title.", field="name")
+    if len(name) > 255:
+        raise DomainError("Keep the title to 255 characters.", field="name")
+    return name
+
+
+def _check_status(kind: str, status: str) -> IncidentStatus:
+    allowed = INCIDENT_STATUSES if kind == IncidentKind.INCIDENT else MAINTENANCE_STATUSES
+    if status not in allowed:
+        label = "an incident" if kind == IncidentKind.INCIDENT else "a maintenance"
+        raise DomainError(f"“{status}” is not a status {label} can have.", field="status")
+    return IncidentStatus(status)
+
+
+def _check_impact(impact: str) -> Impact:
+    if impact not in INCIDENT_IMPACTS:
+        raise DomainError(f"“{impact}” is not an impact.", field="impact")
+    return Impact(impact)
+
+
+def _check_components(page: Page, components) -> None:
+    for component in components:
+        if component.page_id != page.pk:
+            raise DomainError("That component belongs to another page.", field="components")
+
+
+# --- The shared mechanics -------------------------------------------------------------------
+
+
+def _applies_claims(incident: Incident) -> bool:
+    if incident.is_backfilled:
+        return False
+    if incident.is_maintenance:
+        return incident.status in (IncidentStatus.IN_PROGRESS, IncidentStatus.VERIFYING)
+    return incident.status not in (IncidentStatus.RESOLVED, IncidentStatus.POSTMORTEM)
+
+
+def _sync_claims(incident: Incident, *, at: datetime.datetime) -> dict:
+    """Make the incident's component claims match its state; return the status changes."""
+    cause = StatusCause.MAINTENANCE if incident.is_maintenance else StatusCause.INCIDENT
+    statuses = {}
+    if _applies_claims(incident):
+        statuses = {
+            row.component: row.status
+            for row in incident.affected.select_related("component")
+            if row.status
+        }
+    return component_services.apply_status_claims(
+        incident.page, source_id=incident.public_id, cause=cause, statuses=statuses, at=at
+    )
+
+
+def _set_affected(incident: Incident, component_statuses: ComponentStatuses) -> None:
+    """Add or change affected components (None = the impact's default status)."""
+    _check_components(incident.page, component_statuses)
+    for component, status in component_statuses.items():
+        if status is None:
+            status = IMPACT_COMPONENT_STATUS[incident.impact]
+        elif status == ComponentStatus.OPERATIONAL:
+            status = ""  # still listed as affected, no longer degraded
+        else:
+            status = ComponentStatus(status)
+        IncidentComponent.objects.update_or_create(
+            incident=incident,
+            component=component,
+            defaults={"organization_id": incident.organization_id, "status": status},
+        )
+
+
+def _change_snapshot(changes: dict) -> list[dict]:
+    return [
+        {"code": c.public_id, "name": c.name, "old_status": old, "new_status": new}
+        for c, (old, new) in sorted(changes.items(), key=lambda item: item[0].position)
+    ]
+
+
+def _add_update(
+    incident: Incident,
+    *,
+    actor: Actor,
+    status: str,
+    body: str,
+    changes: dict,
+    deliver_notifications: bool,
+    display_at: datetime.datetime | None = None,
+    event: str = UpdateEvent.MESSAGE,
+) -> IncidentUpdate:
+    return IncidentUpdate.objects.create(
+        organization_id=incident.organization_id,
+        incident=incident,
+        status=status,
+        body=body,
+        body_html=render_markdown(body),
+        display_at=display_at or timezone.now(),
+        author=actor.user,
+        author_label=actor.label,
+        event=event,
+        affected_components=_change_snapshot(changes),
+        deliver_notifications=deliver_notifications,
+    )
+
+
+def _move_to(incident: Incident, status: IncidentStatus, at: datetime.datetime) -> None:
+    incident.status = status
+    if status == IncidentStatus.MONITORING and incident.monitoring_at is None:
+        incident.monitoring_at = at
+    if status in (IncidentStatus.RESOLVED, IncidentStatus.COMPLETED):
+        incident.resolved_at = at
+    elif status not in (IncidentStatus.POSTMORTEM,):
+        incident.resolved_at = None  # reopened
+    incident.save()
+
+
+def _lock(incident: Incident) -> Incident:
+    return (
+        Incident.objects.select_for_update()
+        .select_related("page__organization")
+        .get(pk=incident.pk)
+    )
+
+
+# --- Incidents ----------------------------------------------------------------------------
+
+
+def open_incident(
+    page: Page,
+    *,
+    actor: Actor,
+    name: str,
+    status: str = IncidentStatus.INVESTIGATING,
+    impact: str = Impact.NONE,
+    body: str = "",
+    component_statuses: ComponentStatuses | None = None,
+    deliver_notifications: bool = True,
+    started_at: datetime.datetime | None = None,
+) -> Incident:
+    """Declare an incident: it is public at once and its first update is its first message."""
+    name = _check_name(name)
+    status = _check_status(IncidentKind.INCIDENT, status)
+    impact = _check_impact(impact or Impact.NONE)
+    now = timezone.now()
+    with transaction.atomic():
+        incident = Incident.objects.create(
+            organization_id=page.organization_id,
+            page=page,
+            kind=IncidentKind.INCIDENT,
+            name=name,
+            status=IncidentStatus.INVESTIGATING,
+            impact=impact,
+            started_at=started_at or now,
+        )
+        _set_affected(incident, component_statuses or {})
+        _move_to(incident, status, now)
+        changes = _sync_claims(incident, at=now)
+        _add_update(
+            incident,
+            actor=actor,
+            status=status,
+            body=body,
+            changes=changes,
+            deliver_notifications=deliver_notifications,
+        )
+        record_audit(
+            page.organization,
+            actor=actor,
+            verb="incident.opened",
+            target=incident,
+            page=page,
+            after=snapshot(incident, INCIDENT_FIELDS),
+        )
+        public_content_changed(page)
+    return incident
+
+
+def post_incident_update(
+    incident: Incident,
+    *,
+    actor: Actor,
+    status: str,
+    body: str = "",
+    component_statuses: ComponentStatuses | None = None,
+    deliver_notifications: bool = True,
+    display_at: datetime.datetime | None = None,
+    event: str = UpdateEvent.MESSAGE,
+) -> IncidentUpdate:
+    """A new entry on the timeline. Resolving releases the components; a non-final status
+    on a resolved incident reopens it. Concurrent posts are serialised by a row lock, so
+    both land, in order."""
+    now = timezone.now()
+    with transaction.atomic():
+        incident = _lock(incident)
+        if incident.is_backfilled:
+            raise DomainError("A backfilled incident is history; edit its updates instead.")
+        status = _check_status(incident.kind, status)
+        if incident.cancelled_at is not None:
+            raise DomainError("This maintenance was cancelled.", field="status")
+        if component_statuses:
+            _set_affected(incident, component_statuses)
+        previous = incident.status
+        # A "resolved" note on an incident with a published postmortem keeps it there.
+        if not (previous == IncidentStatus.POSTMORTEM and status == IncidentStatus.RESOLVED):
+            _move_to(incident, status, now)
+        changes = _sync_claims(incident, at=now)
+        update = _add_update(
+            incident,
+            actor=actor,
+            status=status,
+            body=body,
+            changes=changes,
+            deliver_notifications=deliver_notifications,
+            display_at=display_at,
+            event=event,
+        )
+        record_audit(
+            incident.page.organization,
+            actor=actor,
+            verb="incident.updated",
+            target=incident,
+            page=incident.page,
+            before={"status": previous},
+            after={"status": status, "update": update.public_id},
+        )
+        public_content_changed(incident.page)
+    return update
+
+
+def resolve_incident(
+    incident: Incident, *, actor: Actor, body: str = "", deliver_notifications: bool = True
+) -> IncidentUpdate:
+    return post_incident_update(
+        incident,
+        actor=actor,
+        status=IncidentStatus.RESOLVED,
+        body=body,
+        deliver_notifications=deliver_notifications,
+    )
+
+
+def create_backfilled_incident(
+    page: Page,
+    *,
+    actor: Actor,
+    name: str,
+    impact: str,
+    body: str,
+    component_statuses: ComponentStatuses,
+    started_at: datetime.datetime,
+    resolved_at: datetime.datetime,
+    deliver_notifications: bool = False,
+) -> Incident:
+    """Document an outage after the fact: resolved, back-dated, only in history. Its impact
+    counts in uptime but no current component status moves."""
+    name = _check_name(name)
+    impact = _check_impact(impact or Impact.NONE)
+    if resolved_at <= started_at:
+        raise DomainError("The end must come after the start.", field="resolved_at")
+    if resolved_at > timezone.now():
+        raise DomainError("A backfilled incident must already be over.", field="resolved_at")
+    with transaction.atomic():
+        incident = Incident.objects.create(
+            organization_id=page.organization_id,
+            page=page,
+            kind=IncidentKind.INCIDENT,
+            name=name,
+            status=IncidentStatus.RESOLVED,
+            impact=impact,
+            started_at=started_at,
+            resolved_at=resolved_at,
+            is_backfilled=True,
+        )
+        _set_affected(incident, component_statuses)
+        statuses = {
+            row.component: row.status
+            for row in incident.affected.select_related("component")
+            if row.status
+        }
+        component_services.record_backfilled_impact(
+            page,
+            source_id=incident.public_id,
+            statuses=statuses,
+            started_at=started_at,
+            ended_at=resolved_at,
+        )
+        _add_update(
+            incident,
+            actor=actor,
+            status=IncidentStatus.RESOLVED,
+            body=body,
+            changes={},
+            deliver_notifications=deliver_notifications,
+            display_at=resolved_at,
+        )
+        record_audit(
+            page.organization,
+            actor=actor,
+            verb="incident.backfilled",
+            target=incident,
+            page=page,
+            after=snapshot(incident, INCIDENT_FIELDS),
+        )
+        public_content_changed(page)
+    return incident
+
+
+def update_incident_details(
+    incident: Incident, *, actor: Actor, name: str, impact: str | None = None
+) -> Incident:
+    name = _check_name(name)
+    with transaction.atomic():
+        incident = _lock(incident)
+        before = snapshot(incident, ["name", "impact"])
+        incident.name = name
+        if impact is not None and not incident.is_maintenance:
+            incident.impact = _check_impact(impact)
+        incident.save()
+        record_audit(
+            incident.page.organization,
+            actor=actor,
+            verb="incident.details_changed",
+            target=incident,
+            page=incident.page,
+            before=before,
+            after=snapshot(incident, ["name", "impact"]),
+        )
+        public_content_changed(incident.page)
+    return incident
+
+
+def edit_incident_update(
+    update: IncidentUpdate,
+    *,
+    actor: Actor,
+    body: str,
+    display_at: datetime.datetime | None = None,
+) -> IncidentUpdate:
+    with transaction.atomic():
+        before = {"body": update.body, "display_at": update.display_at.isoformat()}
+        update.body = body
+        update.body_html = render_markdown(body)
+        if display_at is not None:
+            update.display_at = display_at
+        update.save()
+        incident = update.incident
+        record_audit(
+            incident.page.organization,
+            actor=actor,
+            verb="incident.update_edited",
+            target=incident,
+            page=incident.page,
+            before=before,
+            after={"body": update.body, "display_at": update.display_at.isoformat()},
+        )
+        public_content_changed(incident.page)
+    return update
+
+
+def delete_incident(incident: Incident, *, actor: Actor, confirm_name: str) -> None:
+    """Gone from the console and the public site; components recomputed; the audit log keeps
+    that it existed."""
+    if confirm_name.strip() != incident.name:
+        raise DomainError("Type the title exactly to confirm.", field="confirm_name")
+    now = timezone.now()
+    with transaction.atomic():
+        incident = _lock(incident)
+        page = incident.page
+        cause = StatusCause.MAINTENANCE if incident.is_maintenance else StatusCause.INCIDENT
+        component_services.release_status_claims(
+            page, source_id=incident.public_id, cause=cause, at=now
+        )
+        record_audit(
+            page.organization,
+            actor=actor,
+            verb="incident.deleted",
+            target=incident,
+            page=page,
+            before={
+                **snapshot(incident, INCIDENT_FIELDS),
+                "updates": incident.updates.count(),
+            },
+        )
+        incident.delete()
+        public_content_changed(page)
+
+
+# --- Scheduled maintenance ----------------------------------------------------------------
+
+
+def schedule_maintenance(
+    page: Page,
+    *,
+    actor: Actor,
+    name: str,
+    scheduled_for: datetime.datetime,
+    scheduled_until: datetime.datetime,
+    body: str = "",
+    components: list[Component] = (),  # type: ignore[assignment]
+    deliver_notifications: bool = True,
+    remind_prior_minutes: int | None = 60,
+    auto_in_progress: bool = True,
+    auto_completed: bool = True,
+    notify_at_start: bool = True,
+    notify_at_end: bool = True,
+    allow_past: bool = False,
+) -> Incident:
+    name = _check_name(name)
+    now = timezone.now()
+    if scheduled_until <= scheduled_for:
+        raise DomainError("The window must end after it starts.", field="scheduled_until")
+    if scheduled_for < now - datetime.timedelta(minutes=1) and not allow_past:
+        raise DomainError(
+            "The window starts in the past. Choose a future time, or backfill it on purpose.",
+            field="scheduled_for",
+        )
+    _check_components(page, components)
+    with transaction.atomic():
+        incident = Incident.objects.create(
+            organization_id=page.organization_id,
+            page=page,
+            kind=IncidentKind.MAINTENANCE,
+            name=name,
+            status=IncidentStatus.SCHEDULED,
+            impact=Impact.MAINTENANCE,
+            started_at=scheduled_for,
+            scheduled_for=scheduled_for,
+            scheduled_until=scheduled_until,
+            remind_prior_minutes=remind_prior_minutes,
+            auto_in_progress=auto_in_progress,
+            auto_completed=auto_completed,
+            notify_at_start=notify_at_start,
+            notify_at_end=notify_at_end,
+        )
+        if remind_prior_minutes is not None and (
+            scheduled_for - datetime.timedelta(minutes=remind_prior_minutes) <= now
+        ):
+            # Announced inside the reminder window: the announcement is the reminder.
+            incident.reminded_at = now
+            incident.save(update_fields=["reminded_at"])
+        _set_affected(incident, dict.fromkeys(components))
+        _add_update(
+            incident,
+            actor=actor,
+            status=IncidentStatus.SCHEDULED,
+            body=body,
+            changes={},
+            deliver_notifications=deliver_notifications,
+            event=UpdateEvent.MAINTENANCE_SCHEDULED,
+        )
+        record_audit(
+            page.organization,
+            actor=actor,
+            verb="maintenance.scheduled",
+            target=incident,
+            page=page,
+            after={
+                "name": name,
+                "scheduled_for": scheduled_for.isoformat(),
+                "scheduled_until": scheduled_until.isoformat(),
+            },
+        )
+        public_content_changed(page)
+    return incident
+
+
+def _check_maintenance(incident: Incident, *, allowed_from: set[str], action: str) -> None:
+    if not incident.is_maintenance:
+        raise DomainError(f"Only a scheduled maintenance can be {action}.")
+    if incident.cancelled_at is not None:
+        raise DomainError("This maintenance was cancelled.")
+    if incident.status not in allowed_from:
+        raise DomainError(
+            f"A maintenance that is {incident.get_status_display().lower()} cannot be {action}."
+        )
+
+
+def start_maintenance(
+    incident: Incident,
+    *,
+    actor: Actor,
+    body: str = "",
+    deliver_notifications: bool | None = None,
+    at: datetime.datetime | None = None,
+) -> IncidentUpdate:
+    with transaction.atomic():
+        incident = _lock(incident)
+        _check_maintenance(incident, allowed_from={IncidentStatus.SCHEDULED}, action="started")
+        return _transition(
+            incident,
+            actor=actor,
+            status=IncidentStatus.IN_PROGRESS,
+            body=body or MAINTENANCE_STARTED_MESSAGE,
+            event=UpdateEvent.MAINTENANCE_STARTED,
+            deliver=incident.notify_at_start
+            if deliver_notifications is None
+            else deliver_notifications,
+            at=at,
+        )
+
+
+def mark_maintenance_verifying(
+    incident: Incident, *, actor: Actor, body: str = "", deliver_notifications: bool = False
+) -> IncidentUpdate:
+    with transaction.atomic():
+        incident = _lock(incident)
+        _check_maintenance(
+            incident, allowed_from={IncidentStatus.IN_PROGRESS}, action="marked as verifying"
+        )
+        return _transition(
+            incident,
+            actor=actor,
+            status=IncidentStatus.VERIFYING,
+            body=body or "We are verifying that the maintenance was successful.",
+            event=UpdateEvent.MESSAGE,
+            deliver=deliver_notifications,
+        )
+
+
+def complete_maintenance(
+    incident: Incident,
+    *,
+    actor: Actor,
+    body: str = "",
+    deliver_notifications: bool | None = None,
+    at: datetime.datetime | None = None,
+) -> IncidentUpdate:
+    with transaction.atomic():
+        incident = _lock(incident)
+        running = {IncidentStatus.IN_PROGRESS, IncidentStatus.VERIFYING}
+        _check_maintenance(incident, allowed_from=running, action="completed")
+        return _transition(
+            incident,
+            actor=actor,
+            status=IncidentStatus.COMPLETED,
+            body=body or MAINTENANCE_COMPLETED_MESSAGE,
+            event=UpdateEvent.MAINTENANCE_COMPLETED,
+            deliver=incident.notify_at_end
+            if deliver_notifications is None
+            else deliver_notifications,
+            at=at,
+        )
+
+
+def cancel_maintenance(incident: Incident, *, actor: Actor, body: str = "") -> IncidentUpdate:
+    with transaction.atomic():
+        incident = _lock(incident)
+        _check_maintenance(incident, allowed_from={IncidentStatus.SCHEDULED}, action="cancelled")
+        incident.cancelled_at = timezone.now()
+        return _transition(
+            incident,
+            actor=actor,
+            status=IncidentStatus.COMPLETED,
+            body=body or MAINTENANCE_CANCELLED_MESSAGE,
+            event=UpdateEvent.MAINTENANCE_CANCELLED,
+            deliver=True,
+        )
+
+
+def _transition(
+    incident: Incident,
+    *,
+    actor: Actor,
+    status: IncidentStatus,
+    body: str,
+    event: str,
+    deliver: bool,
+    at: datetime.datetime | None = None,
+) -> IncidentUpdate:
+    """Move a (locked) maintenance to `status` and post the update that says so."""
+    at = at or timezone.now()
+    previous = incident.status
+    _move_to(incident, status, at)
+    changes = _sync_claims(incident, at=at)
+    update = _add_update(
+        incident,
+        actor=actor,
+        status=status,
+        body=body,
+        changes=changes,
+        deliver_notifications=deliver,
+        display_at=at,
+        event=event,
+    )
+    record_audit(
+        incident.page.organization,
+        actor=actor,
+        verb=f"maintenance.{status}",
+        target=incident,
+        page=incident.page,
+        before={"status": previous},
+        after={"status": status},
+    )
+    public_content_changed(incident.page)
+    return update
+
+
+def remind_maintenance(incident: Incident, *, actor: Actor, now: datetime.datetime) -> None:
+    minutes = max(1, round((incident.scheduled_for - now).total_seconds() / 60))
+    _add_update(
+        incident,
+        actor=actor,
+        status=IncidentStatus.SCHEDULED,
+        body=f"Scheduled maintenance will begin in {minutes} minutes.",
+        changes={},
+        deliver_notifications=True,
+        display_at=now,
+        event=UpdateEvent.MAINTENANCE_REMINDER,
+    )
+    public_content_changed(incident.page)
+
+
+def advance_maintenances(now: datetime.datetime | None = None) -> list[tuple[str, str]]:
+    """The periodic tick: send due reminders, start and complete due maintenances.
+
+    It catches up: whatever is due now is applied, however long no tick ran. Each transition
+    is claimed with a conditional UPDATE on the state it leaves, so two ticks running at once
+    apply it once. A start applied after the window already ended is recorded at the window's
+    start without notifying (the completion that follows is the news). Returns
+    [(public_id, what)] in the order applied."""
+    now = now or timezone.now()
+    actor = Actor.system("scheduler")
+    applied: list[tuple[str, str]] = []
+    with scopes_disabled():
+        due = Incident.objects.filter(kind=IncidentKind.MAINTENANCE, cancelled_at__isnull=True)
+        reminders = due.filter(
+            status=IncidentStatus.SCHEDULED,
+            remind_prior_minutes__isnull=False,
+            reminded_at__isnull=True,
+            scheduled_for__gt=now,
+        )
+        starts = due.filter(
+            status=IncidentStatus.SCHEDULED, auto_in_progress=True, scheduled_for__lte=now
+        )
+        ends = due.filter(auto_completed=True, scheduled_until__lte=now)
+        reminder_ids = [
+            (m.pk, m.organization_id)
+            for m in reminders
+            if m.scheduled_for - datetime.timedelta(minutes=m.remind_prior_minutes) <= now
+        ]
+        start_ids = list(starts.values_list("pk", "organization_id"))
+    for pk, organization_id in reminder_ids:
+        with scope(organization=organization_id), transaction.atomic():
+            claimed = Incident.objects.filter(pk=pk, reminded_at__isnull=True).update(
+                reminded_at=now
+            )
+            if claimed:
+                incident = Incident.objects.select_related("page").get(pk=pk)
+                remind_maintenance(incident, actor=actor, now=now)
+                applied.append((incident.public_id, "reminded"))
+    for pk, organization_id in start_ids:
+        with scope(organization=organization_id):
+            incident = Incident.objects.get(pk=pk)
+            is_late = incident.scheduled_until <= now
+            try:
+                start_maintenance(
+                    incident,
+                    actor=actor,
+                    at=incident.scheduled_for if is_late else now,
+                    deliver_notifications=False if is_late else None,
+                )
+            except DomainError:
+                continue  # another tick got there first
+            applied.append((incident.public_id, "started"))
+    with scopes_disabled():
+        end_ids = list(
+            ends.filter(
+                status__in=[IncidentStatus.IN_PROGRESS, IncidentStatus.VERIFYING]
+            ).values_list("pk", "organization_id")
+        )
+    for pk, organization_id in end_ids:
+        with scope(organization=organization_id):
+            incident = Incident.objects.get(pk=pk)
+            try:
+                complete_maintenance(incident, actor=actor, at=min(now, incident.scheduled_until))
+            except DomainError:
+                continue
+            applied.append((incident.public_id, "completed"))
+    return applied
+
+
+# --- Templates ----------------------------------------------------------------------------
+
+
+def create_incident_template(
+    page: Page,
+    *,
+    actor: Actor,
+    name: str,
+    title: str,
+    body: str = "",
+    status: str = IncidentStatus.INVESTIGATING,
+    impact: str = Impact.NONE,
+    components: list[Component] = (),  # type: ignore[assignment]
+    deliver_notifications: bool = True,
+) -> IncidentTemplate:
+    if not (name or "").strip():
+        raise DomainError("Name the template.", field="name")
+    _check_components(page, components)
+    with transaction.atomic():
+        template = IncidentTemplate.objects.create(
+            organization_id=page.organization_id,
+            page=page,
+            name=name.strip(),
+            title=_check_name(title),
+            body=body,
+            status=_check_status(IncidentKind.INCIDENT, status),
+            impact=_check_impact(impact or Impact.NONE),
+            deliver_notifications=deliver_notifications,
+        )
+        template.components.set(components)
+        record_audit(
+            page.organization, actor=actor, verb="incident_template.created", target=template,
+            page=page,
+        )  # fmt: skip
+    return template
+
+
+def update_incident_template(
+    template: IncidentTemplate,
+    *,
+    actor: Actor,
+    name: str,
+    title: str,
+    body: str,
+    status: str,
+    impact: str,
+    components: list[Component],
+    deliver_notifications: bool,
+) -> IncidentTemplate:
+    if not (name or "").strip():
+        raise DomainError("Name the template.", field="name")
+    _check_components(template.page, components)
+    with transaction.atomic():
+        template.name = name.strip()
+        template.title = _check_name(title)
+        template.body = body
+        template.status = _check_status(IncidentKind.INCIDENT, status)
+        template.impact = _check_impact(impact or Impact.NONE)
+        template.deliver_notifications = deliver_notifications
+        template.save()
+        template.components.set(components)
+        record_audit(
+            template.page.organization, actor=actor, verb="incident_template.updated",
+            target=template, page=template.page,
+        )  # fmt: skip
+    return template
+
+
+def delete_incident_template(template: IncidentTemplate, *, actor: Actor) -> None:
+    with transaction.atomic():
+        record_audit(
+            template.page.organization, actor=actor, verb="incident_template.deleted",
+            target=template, page=template.page,
+        )  # fmt: skip
+        template.delete()

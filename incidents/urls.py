@@ -1,0 +1,29 @@
+from django.urls import path
+
+from incidents import views
+
+app_name = "incidents"
+
+urlpatterns = [
+    path("", views.incident_list, name="list"),
+    path("new/", views.incident_create, name="create"),
+    path("maintenance/", views.maintenance_list, name="maintenance-list"),
+    path("maintenance/new/", views.maintenance_create, name="maintenance-create"),
+    path("templates/", views.template_list, name="template-list"),
+    path("templates/new/", views.template_create, name="template-create"),
+    path("templates/<str:template_id>/edit/", views.template_edit, name="template-edit"),
+    path("templates/<str:template_id>/delete/", views.template_delete, name="template-delete"),
+    path("<str:incident_id>/", views.incident_detail, name="detail"),
+    path("<str:incident_id>/updates/", views.update_create, name="update-create"),
+    path("<str:incident_id>/updates/<str:update_id>/edit/", views.update_edit, name="update-edit"),
+    path("<str:incident_id>/delete/", views.incident_delete, name="delete"),
+    *[
+        path(
+            f"<str:incident_id>/{transition}/",
+            views.maintenance_transition,
+            {"transition": transition},
+            name=f"maintenance-{transition}",
+        )
+        for transition in views.TRANSITIONS
+    ],
+]

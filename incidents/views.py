@@ -1,0 +1,299 @@
+"""Console screens for incidents, their updates, scheduled maintenance and templates."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from components.queries import list_components
+from incidents import services
+from incidents.forms import (
+    ConfirmTitleForm,
+    IncidentForm,
+    MaintenanceForm,
+    TemplateForm,
+    UpdateEditForm,
+    UpdateForm,
+)
+from incidents.queries import (
+    get_incident_for_page,
+    get_template_for_page,
+    get_update_for_incident,
+    list_incidents,
+    list_templates,
+    next_status_suggestion,
+)
+from statuspage.access import page_console
+from statuspage.actors import Actor
+from statuspage.enums import Role
+from statuspage.errors import DomainError
+from statuspage.forms import add_domain_error
+
+TABS = [("active", "Active"), ("resolved", "Resolved"), ("maintenance", "Maintenance")]
+
+
+def _render(request, template, context, form):
+    return render(request, template, context, status=400 if form.errors else 200)
+
+
+def _detail(request, incident):
+    return redirect("incidents:detail", request.page.slug, incident.public_id)
+
+
+def _incident_list(request, default_tab):
+    tab = request.GET.get("tab", default_tab)
+    tab = tab if tab in dict(TABS) else "active"
+    search = request.GET.get("q", "").strip()
+    paginator = Paginator(list_incidents(request.page, tab=tab, search=search), 25)
+    context = {
+        "incidents": paginator.get_page(request.GET.get("page")),
+        "tab": tab,
+        "tabs": TABS,
+        "search": search,
+    }
+    return render(request, "console/incidents/list.html", context)
+
+
+@page_console()
+def incident_list(request):
+    return _incident_list(request, "active")
+
+
+@page_console()
+def maintenance_list(request):
+    return _incident_list(request, "maintenance")
+
+
+def _template_initial(request):
+    template_id = request.GET.get("template")
+    if not template_id:
+        return {}, {}, None
+    template = get_template_for_page(request.page, template_id)
+    initial = {
+        "name": template.title,
+        "status": template.status,
+        "impact": template.impact,
+        "body": template.body,
+        "deliver_notifications": template.deliver_notifications,
+    }
+    components = {c.public_id: "impact" for c in template.components.all()}
+    return initial, components, template
+
+
+@page_console(Role.RESPONDER)
+def incident_create(request):
+    initial, initial_components, template = _template_initial(request)
+    form = IncidentForm(
+        request.POST or None,
+        page=request.page,
+        components=list_components(request.page),
+        initial=initial,
+        initial_components=initial_components,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            incident = _open(request, form)
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, f"“{incident.name}” is now on your status page.")
+            return _detail(request, incident)
+    context = {"form": form, "templates": list_templates(request.page), "template": template}
+    return _render(request, "console/incidents/create.html", context, form)
+
+
+def _open(request, form):
+    data = form.cleaned_data
+    common = {
+        "actor": Actor.for_user(request.user),
+        "name": data["name"],
+        "impact": data["impact"],
+        "body": data["body"],
+        "component_statuses": form.chosen_component_statuses(),
+        "deliver_notifications": data["deliver_notifications"],
+    }
+    if data["is_backfilled"]:
+        return services.create_backfilled_incident(
+            request.page, started_at=data["started_at"], resolved_at=data["resolved_at"], **common
+        )
+    return services.open_incident(request.page, status=data["status"], **common)
+
+
+def _detail_context(request, incident, update_form=None, delete_form=None):
+    return {
+        "incident": incident,
+        "updates": list(incident.updates.all()),
+        "affected": list(incident.affected.all()),
+        "update_form": update_form
+        or UpdateForm(
+            incident=incident,
+            components=list_components(request.page),
+            initial={"status": next_status_suggestion(incident)},
+        ),
+        "delete_form": delete_form or ConfirmTitleForm(),
+    }
+
+
+@page_console()
+def incident_detail(request, incident_id):
+    incident = get_incident_for_page(request.page, incident_id)
+    return render(request, "console/incidents/detail.html", _detail_context(request, incident))
+
+
+@require_POST
+@page_console(Role.RESPONDER)
+def update_create(request, incident_id):
+    incident = get_incident_for_page(request.page, incident_id)
+    form = UpdateForm(request.POST, incident=incident, components=list_components(request.page))
+    if form.is_valid():
+        try:
+            services.post_incident_update(
+                incident,
+                actor=Actor.for_user(request.user),
+                status=form.cleaned_data["status"],
+                body=form.cleaned_data["body"],
+                component_statuses=form.chosen_component_statuses(),
+                deliver_notifications=form.cleaned_data["deliver_notifications"],
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, "Update posted.")
+            return _detail(request, incident)
+    context = _detail_context(request, incident, update_form=form)
+    return render(request, "console/incidents/detail.html", context, status=400)
+
+
+@page_console(Role.RESPONDER)
+def update_edit(request, incident_id, update_id):
+    incident = get_incident_for_page(request.page, incident_id)
+    update = get_update_for_incident(incident, update_id)
+    initial = {"body": update.body, "display_at": update.display_at}
+    form = UpdateEditForm(request.POST or None, page=request.page, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.edit_incident_update(
+            update, actor=Actor.for_user(request.user), **form.cleaned_data
+        )
+        messages.success(request, "Update edited.")
+        return _detail(request, incident)
+    context = {"incident": incident, "update": update, "form": form}
+    return _render(request, "console/incidents/update_edit.html", context, form)
+
+
+@require_POST
+@page_console(Role.RESPONDER)
+def incident_delete(request, incident_id):
+    incident = get_incident_for_page(request.page, incident_id)
+    form = ConfirmTitleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.delete_incident(
+                incident,
+                actor=Actor.for_user(request.user),
+                confirm_name=form.cleaned_data["confirm_name"],
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, f"“{incident.name}” and its updates were deleted.")
+            return redirect("incidents:list", request.page.slug)
+    context = _detail_context(request, incident, delete_form=form)
+    return render(request, "console/incidents/detail.html", context, status=400)
+
+
+# --- Scheduled maintenance ----------------------------------------------------------------
+
+
+@page_console(Role.RESPONDER)
+def maintenance_create(request):
+    form = MaintenanceForm(request.POST or None, page=request.page)
+    if request.method == "POST" and form.is_valid():
+        try:
+            incident = services.schedule_maintenance(
+                request.page, actor=Actor.for_user(request.user), **form.cleaned_data
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, f"Maintenance “{incident.name}” scheduled.")
+            return _detail(request, incident)
+    return _render(request, "console/incidents/maintenance_create.html", {"form": form}, form)
+
+
+TRANSITIONS = {
+    "start": (services.start_maintenance, "Maintenance started."),
+    "verify": (services.mark_maintenance_verifying, "Maintenance is being verified."),
+    "complete": (services.complete_maintenance, "Maintenance completed."),
+    "cancel": (services.cancel_maintenance, "Maintenance cancelled."),
+}
+
+
+@require_POST
+@page_console(Role.RESPONDER)
+def maintenance_transition(request, incident_id, transition):
+    incident = get_incident_for_page(request.page, incident_id)
+    action, done = TRANSITIONS[transition]
+    try:
+        action(incident, actor=Actor.for_user(request.user))
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, done)
+    return _detail(request, incident)
+
+
+# --- Templates ----------------------------------------------------------------------------
+
+
+@page_console()
+def template_list(request):
+    context = {"templates": list_templates(request.page)}
+    return render(request, "console/incidents/template_list.html", context)
+
+
+@page_console(Role.ADMIN)
+def template_create(request):
+    form = TemplateForm(request.POST or None, page=request.page)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.create_incident_template(
+                request.page, actor=Actor.for_user(request.user), **form.cleaned_data
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, "Template saved.")
+            return redirect("incidents:template-list", request.page.slug)
+    return _render(request, "console/incidents/template_form.html", {"form": form}, form)
+
+
+@page_console(Role.ADMIN)
+def template_edit(request, template_id):
+    template = get_template_for_page(request.page, template_id)
+    initial = {
+        **{f: getattr(template, f) for f in ("name", "title", "body", "status", "impact")},
+        "deliver_notifications": template.deliver_notifications,
+        "components": list(template.components.all()),
+    }
+    form = TemplateForm(request.POST or None, page=request.page, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_incident_template(
+                template, actor=Actor.for_user(request.user), **form.cleaned_data
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, "Template saved.")
+            return redirect("incidents:template-list", request.page.slug)
+    context = {"form": form, "template": template}
+    return _render(request, "console/incidents/template_form.html", context, form)
+
+
+@require_POST
+@page_console(Role.ADMIN)
+def template_delete(request, template_id):
+    template = get_template_for_page(request.page, template_id)
+    services.delete_incident_template(template, actor=Actor.for_user(request.user))
+    messages.success(request, f"Template “{template.name}” deleted.")
+    return redirect("incidents:template-list", request.page.slug)
