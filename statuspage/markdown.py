@@ -7,6 +7,8 @@ be http, https or mailto and always carry rel="nofollow noopener".
 
 from __future__ import annotations
 
+import re
+
 import markdown as markdown_lib
 import nh3
 
@@ -17,6 +19,7 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 EXTENSIONS = ["tables", "fenced_code", "sane_lists", "nl2br"]
+HEADING_TOO_BIG = re.compile(r"<(/?)h[12](?=[\s>])")
 
 
 def sanitise_html(html: str) -> str:
@@ -34,13 +37,9 @@ def render_markdown(text: str) -> str:
     """HTML for `text`, safe to mark safe in a template."""
     if not text:
         return ""
-    # Headings h1/h2 would compete with the page's own; shift every heading down two levels.
-    html = markdown_lib.markdown(
-        text,
-        extensions=[*EXTENSIONS, "toc"],
-        extension_configs={"toc": {"baselevel": 3}},
-        output_format="html",
-    )
+    html = markdown_lib.markdown(text, extensions=EXTENSIONS, output_format="html")
+    # h1/h2 would compete with the page's own headings; they become h3 (h3–h6 stay).
+    html = HEADING_TOO_BIG.sub(r"<\1h3", html)
     return sanitise_html(html)
 
 

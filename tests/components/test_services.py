@@ -4,7 +4,7 @@ import pytest
 from django_scopes import scopes_disabled
 
 from components import services
-from components.enums import ComponentStatus, StatusCause, worst_status
+from components.enums import StatusCause, worst_status
 from components.models import Component, ComponentStatusChange
 from statuspage.actors import Actor
 from statuspage.errors import DomainError

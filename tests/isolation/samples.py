@@ -17,6 +17,9 @@ TENANT_SAMPLES: dict[str, Callable[[Tenant], Any]] = {
     "invitation_id": lambda t: t.objects["invitation"].public_id,
     "component_id": lambda t: t.objects["component"].public_id,
     "group_id": lambda t: t.objects["component_group"].public_id,
+    "incident_id": lambda t: t.objects["incident"].public_id,
+    "update_id": lambda t: t.objects["incident_update"].public_id,
+    "template_id": lambda t: t.objects["incident_template"].public_id,
 }
 
 # Parameters that do not name a tenant's object (signed tokens and the like): a fixed value.

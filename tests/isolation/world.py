@@ -53,5 +53,24 @@ def add_components(tenant: Tenant, marker: str) -> None:
     )
 
 
+def add_incidents(tenant: Tenant, marker: str) -> None:
+    from django_scopes import scope
+
+    from incidents.services import create_incident_template
+    from statuspage.actors import Actor
+    from tests.incident_factories import open_incident
+
+    component = tenant.objects["component"]
+    incident = open_incident(
+        tenant.page, name=f"{marker} incident", body=marker, component_statuses={component: None}
+    )
+    tenant.objects["incident"] = incident
+    with scope(organization=tenant.organization.pk):
+        tenant.objects["incident_update"] = incident.updates.get()
+        tenant.objects["incident_template"] = create_incident_template(
+            tenant.page, actor=Actor.system("tests"), name=f"{marker} template", title=marker
+        )
+
+
 # Functions (tenant, marker) -> None that add an app's look-alike objects to tenant.objects.
-EXTENSIONS: list = [add_components]
+EXTENSIONS: list = [add_components, add_incidents]
