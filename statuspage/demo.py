@@ -13,6 +13,7 @@ from django.db import transaction
 from django_scopes import scope, scopes_disabled
 
 from statuspage import services
+from statuspage.actors import Actor
 from statuspage.enums import Role
 from statuspage.models import Membership, Organization, Page, User
 
@@ -67,4 +68,15 @@ def seed_tenant() -> Demo:
         if not page.support_url:
             page.support_url = "https://acme.example.com/support"
             page.save(update_fields=["support_url"])
+        seed_content(demo)
     return demo
+
+
+def seed_content(demo: Demo) -> None:
+    """Each app's demo content, in dependency order."""
+    from components.demo import seed as seed_components
+    from incidents.demo import seed as seed_incidents
+
+    actor = Actor.for_user(demo.users[DEMO_LOGINS[0][0]])
+    components = seed_components(demo.page, actor)
+    seed_incidents(demo.page, actor, components)

@@ -4,6 +4,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django_scopes import scopes_disabled
 
+from components.models import Component, ComponentGroup
+from incidents.models import Incident
 from statuspage.models import Membership, Page, User
 
 pytestmark = pytest.mark.django_db
@@ -33,6 +35,15 @@ def test_seed_demo_prints_the_page_and_logins(capsys, settings):
         {"email": "responder@acme.test", "password": "demo12345", "role": "responder"},
     ]
     assert User.objects.get(email="owner@acme.test").check_password("demo12345")
+    with scopes_disabled():
+        assert Component.objects.filter(page=page).count() == 8
+        assert ComponentGroup.objects.filter(page=page).count() == 3
+        kinds = list(
+            Incident.objects.filter(page=page).values_list("kind", "status").order_by("kind")
+        )
+    assert sorted(kinds) == sorted(
+        [("incident", "identified"), ("maintenance", "scheduled")] + [("incident", "resolved")] * 5
+    )
 
 
 def test_seed_demo_is_idempotent(capsys, settings):
@@ -43,6 +54,9 @@ def test_seed_demo_is_idempotent(capsys, settings):
     with scopes_disabled():
         assert Page.objects.filter(slug="acme").count() == 1
     assert User.objects.filter(email__endswith="@acme.test").count() == 2
+    with scopes_disabled():
+        assert Incident.objects.count() == 7
+        assert Component.objects.count() == 8
 
 
 def test_seed_demo_refuses_production_without_force(settings):
