@@ -56,6 +56,9 @@ class Component(models.Model):
     status = models.CharField(
         max_length=32, choices=ComponentStatus.choices, default=ComponentStatus.OPERATIONAL
     )
+    # Daily uptime rows (ComponentUptimeDay) are exact up to this moment; after it the
+    # component has kept `status`, which readers add on the fly.
+    uptime_covered_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -122,3 +125,25 @@ class ComponentStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.component_id}: {self.old_status} → {self.new_status}"
+
+
+class ComponentUptimeDay(models.Model):
+    """Seconds of outage on one day (in the page's time zone), precomputed from the history so
+    the public page never scans raw history."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    component = models.ForeignKey(Component, on_delete=models.CASCADE, related_name="uptime_days")
+    day = models.DateField()
+    major_outage_seconds = models.FloatField(default=0)
+    partial_outage_seconds = models.FloatField(default=0)
+
+    objects = ScopedManager(organization="organization")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["component", "day"], name="uptime_day_unique")
+        ]
+        indexes = [models.Index(fields=["organization", "component", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.component_id} {self.day}"

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from components.enums import ComponentStatus, StatusCause, worst_status
 from components.models import Component, ComponentGroup, ComponentStatusChange, ComponentStatusClaim
+from components.uptime import rebuild_uptime_days
 from statuspage.actors import Actor
 from statuspage.audit import record_audit, snapshot
 from statuspage.errors import DomainError
@@ -68,7 +69,12 @@ def recompute_statuses(
     Locks the component rows so two concurrent incident writes cannot lose a change."""
     ids = sorted({component.pk for component in components})
     changes: StatusChanges = {}
-    locked = Component.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    locked = (
+        Component.objects.select_for_update(of=("self",))
+        .select_related("page")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
     claims: dict[int, list[str]] = {}
     for component_id, status in ComponentStatusClaim.objects.filter(
         component_id__in=ids
@@ -92,6 +98,7 @@ def recompute_statuses(
             source_id=source_id,
         )
         changes[component] = (old, str(new))
+        rebuild_uptime_days(component, since=at)
     if changes:
         public_content_changed(next(iter(changes)).page)
     return changes
@@ -170,6 +177,18 @@ def record_backfilled_impact(
                                           new_status=ComponentStatus.OPERATIONAL,
                                           changed_at=ended_at, **common))  # fmt: skip
     ComponentStatusChange.objects.bulk_create(rows)
+    for component in statuses:
+        rebuild_uptime_days(component, since=started_at)
+    public_content_changed(page)
+
+
+def rebuild_page_uptime(page: Page) -> None:
+    """Recompute every daily uptime row of the page (after its time zone changed)."""
+    first = ComponentStatusChange.objects.filter(page=page).order_by("changed_at").first()
+    if first is None:
+        return
+    for component in Component.objects.filter(page=page).select_related("page"):
+        rebuild_uptime_days(component, since=first.changed_at)
     public_content_changed(page)
 
 
@@ -203,6 +222,7 @@ def create_component(
             baseline_status=ComponentStatus(status),
             status=ComponentStatus(status),
             position=_next_position(page, group),
+            uptime_covered_until=timezone.now(),
         )
         record_audit(
             page.organization,

@@ -1,13 +1,28 @@
-"""Forms of the account and team screens: sign-up, login, invitations, members."""
+"""Forms of the account and team screens: sign-up, login, passwords, invitations, members."""
 
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.urls import reverse
 
 from statuspage.enums import Role
 from statuspage.forms import TIME_ZONE_CHOICES, SlugField, suggest_slug
+from statuspage.page_urls import app_url
+
+
+def reject_line_breaks(value: str) -> None:
+    # Names end up in email subjects, where a line break is a header injection (and an error).
+    if "\n" in value or "\r" in value:
+        raise forms.ValidationError("Use a single line.")
+
+
+class NameField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 150)
+        kwargs.setdefault("validators", [reject_line_breaks])
+        super().__init__(**kwargs)
 
 
 class PasswordField(forms.CharField):
@@ -20,16 +35,31 @@ class PasswordField(forms.CharField):
         super().__init__(**kwargs)
 
 
+class _UserProbe:
+    """What the password validators compare the password with, before the user exists.
+    (UserAttributeSimilarityValidator looks at `email` and `first_name`: we give it our name.)"""
+
+    def __init__(self, email: str, name: str):
+        self.email = email
+        self.first_name = name
+
+
+def check_new_password(form: forms.Form, password: str | None, *, email: str, name: str) -> None:
+    if password:
+        try:
+            password_validation.validate_password(password, _UserProbe(email, name))
+        except forms.ValidationError as error:
+            form.add_error("password", error)
+
+
 class SignUpForm(forms.Form):
-    name = forms.CharField(max_length=150, label="Your name")
+    name = NameField(label="Your name", widget=forms.TextInput(attrs={"autocomplete": "name"}))
     email = forms.EmailField(
         label="Work email", widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
     password = PasswordField()
-    organization_name = forms.CharField(max_length=150, label="Organisation name")
-    page_name = forms.CharField(
-        max_length=100, label="Status page name", help_text="E.g. Acme Cloud."
-    )
+    organization_name = NameField(label="Organisation name", help_text="Your company or team.")
+    page_name = NameField(max_length=100, label="Status page name", help_text="E.g. Acme Cloud.")
     page_slug = SlugField(
         required=False,
         label="Subdomain",
@@ -43,29 +73,28 @@ class SignUpForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if not cleaned.get("page_slug") and cleaned.get("page_name"):
-            slug = suggest_slug(cleaned["page_name"])
-            if not slug:
-                self.add_error("page_slug", "Choose a subdomain: the page name gives none.")
-            cleaned["page_slug"] = slug
-        password = cleaned.get("password")
-        if password:
-            probe = _UserProbe(cleaned.get("email", ""), cleaned.get("name", ""))
-            try:
-                password_validation.validate_password(password, probe)
-            except forms.ValidationError as error:
-                self.add_error("password", error)
+            cleaned["page_slug"] = self._derived_slug(cleaned["page_name"])
+        check_new_password(
+            self,
+            cleaned.get("password"),
+            email=cleaned.get("email", ""),
+            name=cleaned.get("name", ""),
+        )
         return cleaned
 
+    def _derived_slug(self, page_name: str) -> str:
+        # slugify keeps underscores, which a hostname cannot have.
+        slug = suggest_slug(page_name.replace("_", " "))
+        try:
+            if not slug:
+                raise forms.ValidationError("Choose a subdomain: the page name gives none.")
+            return self.fields["page_slug"].clean(slug)  # the same checks as a typed one
+        except forms.ValidationError as error:
+            self.add_error("page_slug", error)
+            return ""
 
-class _UserProbe:
-    """What the password validators compare the password with, before the user exists."""
 
-    def __init__(self, email: str, name: str):
-        self.email = email
-        self.name = name
-
-
-class LoginForm(AuthenticationForm):
+class LoginForm(auth_forms.AuthenticationForm):
     """Django's login form; the field stays `username` (django-axes counts failures by it)."""
 
     username = forms.EmailField(
@@ -75,6 +104,20 @@ class LoginForm(AuthenticationForm):
         "invalid_login": "That email and password do not match an account.",
         "inactive": "This account is disabled.",
     }
+
+    def clean_username(self):
+        # Addresses are stored lower-case. Axes counts the value passed to authenticate(), so
+        # "A@x" and "a@x" share one failure counter too.
+        return self.cleaned_data["username"].lower()
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's reset form; the emailed link comes from our app URL, never the Host header."""
+
+    def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
+        path = reverse("accounts:password-reset-confirm", args=[context["uid"], context["token"]])
+        context = {**context, "reset_url": app_url(path)}
+        super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)
 
 
 class InviteForm(forms.Form):
@@ -87,7 +130,7 @@ class RoleForm(forms.Form):
 
 
 class AcceptInvitationForm(forms.Form):
-    name = forms.CharField(max_length=150, label="Your name")
+    name = NameField(label="Your name", widget=forms.TextInput(attrs={"autocomplete": "name"}))
     password = PasswordField()
 
     def __init__(self, *args, email: str, **kwargs):
@@ -96,16 +139,11 @@ class AcceptInvitationForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        password = cleaned.get("password")
-        if password:
-            try:
-                password_validation.validate_password(
-                    password, _UserProbe(self.email, cleaned.get("name", ""))
-                )
-            except forms.ValidationError as error:
-                self.add_error("password", error)
+        check_new_password(
+            self, cleaned.get("password"), email=self.email, name=cleaned.get("name", "")
+        )
         return cleaned
 
 
 class OrganizationForm(forms.Form):
-    name = forms.CharField(max_length=150, label="Organisation name")
+    name = NameField(label="Organisation name")

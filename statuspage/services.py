@@ -28,6 +28,7 @@ from statuspage.errors import DomainError
 from statuspage.hosts import forget_hosts
 from statuspage.models import Invitation, Membership, Organization, Page, User
 from statuspage.publishing import public_content_changed
+from statuspage.queue import enqueue_on_commit
 
 PAGE_SETTINGS_FIELDS = [
     "name",
@@ -112,6 +113,9 @@ def update_page_settings(page: Page, *, actor: Actor, **changes: object) -> Page
             setattr(page, field, value)
         page.save()
         public_content_changed(page)
+        if before["time_zone"] != page.time_zone:
+            # Uptime days are the page's days: recount them in the new zone.
+            enqueue_on_commit("components.jobs.rebuild_page_uptime_job", page.pk)
         after = snapshot(page, PAGE_SETTINGS_FIELDS)
         record_audit(
             page.organization,

@@ -1,5 +1,6 @@
 """Sign-up, login and logout, passwords, and accepting an invitation."""
 
+from axes.utils import reset as reset_login_failures
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
@@ -9,16 +10,23 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from statuspage import services
-from statuspage.account_forms import AcceptInvitationForm, LoginForm, SignUpForm
+from statuspage.account_forms import (
+    AcceptInvitationForm,
+    LoginForm,
+    PasswordResetForm,
+    SignUpForm,
+)
 from statuspage.errors import DomainError
 from statuspage.forms import add_domain_error
-from statuspage.page_urls import app_url
 from statuspage.queries import account_exists
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+# Service errors name the page's field; the sign-up form calls it page_slug.
+SIGNUP_FIELDS = {"slug": "page_slug"}
 
 
 def signup(request):
@@ -29,18 +37,20 @@ def signup(request):
         try:
             result = services.sign_up(**form.cleaned_data)
         except DomainError as error:
-            field = {"slug": "page_slug"}.get(error.field or "", error.field)
+            field = SIGNUP_FIELDS.get(error.field or "", error.field)
             form.add_error(field if field in form.fields else None, error.message)
         else:
             auth_login(request, result.user, backend=MODEL_BACKEND)
             messages.success(request, f"Welcome! {result.page.name} is ready to set up.")
             return redirect("console:page-dashboard", result.page.slug)
-    return render(
-        request, "accounts/signup.html", {"form": form}, status=400 if form.errors else 200
-    )
+    status = 400 if form.errors else 200
+    return render(request, "accounts/signup.html", {"form": form}, status=status)
 
 
 class LoginView(auth_views.LoginView):
+    """AuthenticationForm calls authenticate(request, ...), so django-axes counts failures and
+    answers a locked-out address with accounts/locked_out.html (429). `next` must be ours."""
+
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
@@ -52,11 +62,20 @@ class LoginView(auth_views.LoginView):
 login = LoginView.as_view()
 
 
+def safe_next(request) -> str | None:
+    target = request.POST.get("next") or request.GET.get("next")
+    is_safe = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if is_safe else None
+
+
 @require_POST
 def logout(request):
+    target = safe_next(request)
     auth_logout(request)
     messages.success(request, "You have been logged out.")
-    return redirect("accounts:login")
+    return redirect(target or "accounts:login")
 
 
 @login_required
@@ -73,74 +92,89 @@ def password_change(request):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    """Answers the same whether or not an account uses the address."""
+
+    form_class = PasswordResetForm
     template_name = "accounts/password_reset.html"
     subject_template_name = "emails/password_reset.subject.txt"
     email_template_name = "emails/password_reset.txt"
     html_email_template_name = "emails/password_reset.html"
     success_url = reverse_lazy("accounts:password-reset-sent")
 
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password-reset-complete")
+
     def form_valid(self, form):
-        # Links are built from our configured app URL, never from the request's Host header.
-        self.extra_email_context = {"app_base_url": app_url("").rstrip("/")}
-        return super().form_valid(form)
+        response = super().form_valid(form)
+        # Proving control of the mailbox lifts a login lockout, as locked_out.html promises.
+        reset_login_failures(username=form.user.email)
+        return response
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
 password_reset = PasswordResetView.as_view()
 password_reset_sent = auth_views.PasswordResetDoneView.as_view(
     template_name="accounts/password_reset_sent.html"
 )
-password_reset_confirm = auth_views.PasswordResetConfirmView.as_view(
-    template_name="accounts/password_reset_confirm.html",
-    success_url=reverse_lazy("accounts:password-reset-complete"),
-)
+password_reset_confirm = PasswordResetConfirmView.as_view()
 password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
     template_name="accounts/password_reset_complete.html"
 )
 
 
 def invitation_accept(request, token):
+    """GET shows the invitation, POST accepts it. Who is asking decides what is offered: the
+    invited person logged in joins; someone else is told to log out; an existing account is
+    asked to log in; a new person creates an account with the invited address."""
     try:
         invitation = services.find_invitation_by_token(token)
     except DomainError as error:
-        return render(
-            request, "accounts/invitation_problem.html", {"problem": error.message}, status=400
-        )
+        return invitation_problem(request, error)
     user = request.user
+    context = {"invitation": invitation}
     if user.is_authenticated:
         if user.email.lower() != invitation.email.lower():
-            context = {"invitation": invitation, "wrong_user": True}
+            context["wrong_user"] = True
             return render(request, "accounts/invitation.html", context, status=403)
         if request.method == "POST":
-            return _accepted(request, lambda: services.accept_invitation(invitation, user=user))
-        return render(request, "accounts/invitation.html", {"invitation": invitation})
+            return accepted(request, invitation, user=user)
+        return render(request, "accounts/invitation.html", context)
     if account_exists(invitation.email):
-        return render(
-            request, "accounts/invitation.html", {"invitation": invitation, "log_in": True}
-        )
+        return render(request, "accounts/invitation.html", {**context, "log_in": True})
     form = AcceptInvitationForm(request.POST or None, email=invitation.email)
     if request.method == "POST" and form.is_valid():
-        return _accepted(
-            request,
-            lambda: services.accept_invitation_with_new_account(invitation, **form.cleaned_data),
-            form=form,
-            invitation=invitation,
-        )
-    context = {"invitation": invitation, "form": form}
-    return render(request, "accounts/invitation.html", context, status=400 if form.errors else 200)
+        return accepted(request, invitation, form=form)
+    status = 400 if form.errors else 200
+    return render(request, "accounts/invitation.html", {**context, "form": form}, status=status)
 
 
-def _accepted(request, accept, form=None, invitation=None):
+def accepted(request, invitation, *, user=None, form=None):
     try:
-        membership = accept()
+        if user is not None:
+            membership = services.accept_invitation(invitation, user=user)
+        else:
+            membership = services.accept_invitation_with_new_account(
+                invitation, **form.cleaned_data
+            )
     except DomainError as error:
         if form is None:
-            return render(
-                request, "accounts/invitation_problem.html", {"problem": error.message}, status=400
-            )
+            return invitation_problem(request, error)
         add_domain_error(form, error)
         context = {"invitation": invitation, "form": form}
         return render(request, "accounts/invitation.html", context, status=400)
-    if not request.user.is_authenticated:
+    if user is None:
         auth_login(request, membership.user, backend=MODEL_BACKEND)
     messages.success(request, f"You joined {membership.organization.name}.")
     return redirect("console:home")
+
+
+def invitation_problem(request, error):
+    context = {"problem": error.message}
+    return render(request, "accounts/invitation_problem.html", context, status=400)
