@@ -1,5 +1,9 @@
 """Demo components for `seed_demo`: eight components in three groups, made via the services."""
 
+import datetime
+
+from django.utils import timezone
+
 from components import services
 from components.models import Component
 from statuspage.actors import Actor
@@ -18,8 +22,12 @@ def seed(page: Page, actor: Actor) -> dict[str, Component]:
     if existing:
         return existing
     components = {}
+    # The demo has run for a while: its uptime bars cover the whole 90 days.
+    since = (timezone.now() - datetime.timedelta(days=365)).date()
     for group_name, names in DEMO_LAYOUT:
         group = services.create_group(page, actor=actor, name=group_name)
         for name in names:
-            components[name] = services.create_component(page, actor=actor, name=name, group=group)
+            components[name] = services.create_component(
+                page, actor=actor, name=name, group=group, start_date=since
+            )
     return components

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from components.enums import ComponentStatus
 from components.models import Component
@@ -31,7 +34,7 @@ def with_timeline(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
         Prefetch("updates", queryset=IncidentUpdate.objects.order_by("-display_at", "-id")),
         Prefetch(
             "affected",
-            queryset=IncidentComponent.objects.select_related("component").order_by(
+            queryset=IncidentComponent.objects.select_related("component__group").order_by(
                 "component__position", "component_id"
             ),
         ),
@@ -167,3 +170,59 @@ def overall_status(page: Page) -> tuple[str, str]:
         for kind, status, _ in rows
     )
     return describe_overall_status(statuses, impacts, running)
+
+
+# --- The public site ----------------------------------------------------------------------
+
+
+def public_incidents(page: Page, *, since) -> list[Incident]:
+    """Everything the public front page shows, in three queries: unresolved incidents,
+    scheduled and running maintenance, and whatever closed since `since`."""
+    recent = Q(resolved_at__gte=since) | ~Q(
+        status__in=[IncidentStatus.RESOLVED, IncidentStatus.POSTMORTEM, IncidentStatus.COMPLETED]
+    )
+    return list(
+        with_timeline(Incident.objects.filter(recent, page=page)).order_by("-started_at", "-id")
+    )
+
+
+def incident_names_by_component_day(page: Page, *, since, zone) -> dict[int, dict]:
+    """{component id: {date: [incident names]}} of incidents overlapping [since, now]; 1 query."""
+    rows = (
+        IncidentComponent.objects.filter(incident__page=page, incident__kind=IncidentKind.INCIDENT)
+        .filter(Q(incident__resolved_at__isnull=True) | Q(incident__resolved_at__gte=since))
+        .values_list(
+            "component_id", "incident__name", "incident__started_at", "incident__resolved_at"
+        )
+    )
+    now = timezone.now()
+    names: dict[int, dict] = {}
+    for component_id, name, started, resolved in rows:
+        day = timezone.localtime(max(started, since), zone).date()
+        last = timezone.localtime(resolved or now, zone).date()
+        while day <= last:
+            names.setdefault(component_id, {}).setdefault(day, []).append(name)
+            day += datetime.timedelta(days=1)
+    return names
+
+
+def history_incidents(page: Page, *, start, end, component_id: str = "") -> list[Incident]:
+    """Closed incidents and maintenance that began in [start, end), newest first."""
+    incidents = Incident.objects.filter(
+        page=page,
+        started_at__gte=start,
+        started_at__lt=end,
+        status__in=[IncidentStatus.RESOLVED, IncidentStatus.POSTMORTEM, IncidentStatus.COMPLETED],
+    )
+    if component_id:
+        incidents = incidents.filter(affected__component__public_id=component_id)
+    return list(with_timeline(incidents.order_by("-started_at", "-id")))
+
+
+def recent_incidents(page: Page, *, kind: str, limit: int = 50) -> list[Incident]:
+    incidents = Incident.objects.filter(page=page, kind=kind)
+    if kind == IncidentKind.MAINTENANCE:
+        incidents = incidents.order_by("-scheduled_for", "-id")
+    else:
+        incidents = incidents.order_by("-started_at", "-id")
+    return list(with_timeline(incidents)[:limit])

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from statuspage.enums import Role
 from statuspage.forms import TIME_ZONE_CHOICES, SlugField, suggest_slug
+from statuspage.models import User
 from statuspage.page_urls import app_url
 
 
@@ -35,19 +36,11 @@ class PasswordField(forms.CharField):
         super().__init__(**kwargs)
 
 
-class _UserProbe:
-    """What the password validators compare the password with, before the user exists.
-    (UserAttributeSimilarityValidator looks at `email` and `first_name`: we give it our name.)"""
-
-    def __init__(self, email: str, name: str):
-        self.email = email
-        self.first_name = name
-
-
 def check_new_password(form: forms.Form, password: str | None, *, email: str, name: str) -> None:
+    """Django's password validators, comparing with the user-to-be (an unsaved User)."""
     if password:
         try:
-            password_validation.validate_password(password, _UserProbe(email, name))
+            password_validation.validate_password(password, User(email=email, name=name))
         except forms.ValidationError as error:
             form.add_error("password", error)
 
@@ -65,10 +58,13 @@ class SignUpForm(forms.Form):
         label="Subdomain",
         help_text="Letters, digits and hyphens. Leave empty to derive it from the page name.",
     )
-    time_zone = forms.ChoiceField(choices=TIME_ZONE_CHOICES, initial="UTC")
+    time_zone = forms.ChoiceField(choices=TIME_ZONE_CHOICES, initial="UTC", required=False)
 
     def clean_email(self):
         return self.cleaned_data["email"].strip().lower()
+
+    def clean_time_zone(self):
+        return self.cleaned_data["time_zone"] or "UTC"
 
     def clean(self):
         cleaned = super().clean()

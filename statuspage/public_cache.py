@@ -17,6 +17,7 @@ version, so the hot path usually costs one cache read: the version.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 from collections import OrderedDict
@@ -198,6 +199,7 @@ def cache_publicly(max_age: int = 10, stale_while_revalidate: int = 60):
     seconds and serve it stale while revalidating; we store it until the content changes."""
 
     def decorator(view):
+        @functools.wraps(view)
         def wrapped(request, *args, **kwargs):
             response = view(request, *args, **kwargs)
             if response.status_code in (200, 404) and not response.has_header("Cache-Control"):
@@ -206,9 +208,6 @@ def cache_publicly(max_age: int = 10, stale_while_revalidate: int = 60):
                 )
             return response
 
-        wrapped.__name__ = view.__name__
-        wrapped.__doc__ = view.__doc__
-        wrapped.__module__ = view.__module__
         return wrapped
 
     return decorator

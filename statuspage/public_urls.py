@@ -3,11 +3,44 @@ app host). Every public route lives in the `public` namespace."""
 
 from django.urls import include, path
 
-from statuspage.views import public
+from statuspage.feeds import AtomHistoryFeed, HistoryFeed
+from statuspage.public_cache import cache_publicly
+from statuspage.views import public, public_api
 
 public_patterns = [
     path("", public.page_home, name="home"),
+    path("incidents/<str:incident_id>", public.incident_detail, name="incident"),
+    path("history", public.history, name="history"),
+    path("history.rss", cache_publicly(max_age=60)(HistoryFeed()), name="feed-rss"),
+    path("history.atom", cache_publicly(max_age=60)(AtomHistoryFeed()), name="feed-atom"),
+    path("badge.svg", public.badge, name="badge"),
+    path("embed.js", public.embed_script, name="embed-script"),
+    path("embed", public.embed_frame, name="embed"),
     path("logo", public.logo, name="logo"),
+    path("api/v2/summary.json", public_api.summary, name="api-summary"),
+    path("api/v2/status.json", public_api.status, name="api-status"),
+    path("api/v2/components.json", public_api.components, name="api-components"),
+    path("api/v2/incidents.json", public_api.incidents, name="api-incidents"),
+    path(
+        "api/v2/incidents/unresolved.json",
+        public_api.incidents_unresolved,
+        name="api-incidents-unresolved",
+    ),
+    path(
+        "api/v2/scheduled-maintenances.json",
+        public_api.scheduled_maintenances,
+        name="api-maintenances",
+    ),
+    path(
+        "api/v2/scheduled-maintenances/upcoming.json",
+        public_api.scheduled_maintenances_upcoming,
+        name="api-maintenances-upcoming",
+    ),
+    path(
+        "api/v2/scheduled-maintenances/active.json",
+        public_api.scheduled_maintenances_active,
+        name="api-maintenances-active",
+    ),
 ]
 
 urlpatterns = [

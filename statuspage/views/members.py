@@ -1,6 +1,7 @@
 """The team: members, invitations and the organisation itself."""
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -17,7 +18,7 @@ from statuspage.queries import (
     list_members,
     list_pending_invitations,
 )
-from statuspage.queue import enqueue_now
+from statuspage.queue import enqueue_on_commit
 
 
 def render_team(request, invite_form=None, status=200):
@@ -30,7 +31,7 @@ def render_team(request, invite_form=None, status=200):
     return render(request, "console/members.html", context, status=status)
 
 
-@page_console()
+@page_console(Role.VIEWER)
 def member_list(request):
     return render_team(request)
 
@@ -50,8 +51,8 @@ def member_invite(request):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            # The service has committed: the job can find the invitation.
-            enqueue_now("statuspage.jobs.send_invitation_job", invitation.pk)
+            # After commit, so the job (maybe on a worker) finds the invitation it is given.
+            enqueue_on_commit("statuspage.jobs.send_invitation_job", invitation.pk)
             messages.success(request, f"Invitation sent to {invitation.email}.")
             return redirect("console:members", request.page.slug)
     return render_team(request, invite_form=form, status=400)
@@ -65,14 +66,13 @@ def member_role(request, user_id):
     if not form.is_valid():
         messages.error(request, "Choose one of the roles.")
         return redirect("console:members", request.page.slug)
+    role = Role(form.cleaned_data["role"])
     try:
-        services.change_member_role(
-            membership, actor=Actor.for_user(request.user), role=Role(form.cleaned_data["role"])
-        )
+        services.change_member_role(membership, actor=Actor.for_user(request.user), role=role)
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"{membership.user.email} is now {form.cleaned_data['role']}.")
+        messages.success(request, f"{membership.user.email} is now {role.label.lower()}.")
     return redirect("console:members", request.page.slug)
 
 
@@ -85,9 +85,10 @@ def member_remove(request, user_id):
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("console:members", request.page.slug)
-    messages.success(request, f"{membership.user.email} was removed.")
     if membership.user_id == request.user.pk:
+        messages.success(request, f"You left {request.organization.name}.")
         return redirect("console:home")
+    messages.success(request, f"{membership.user.email} was removed.")
     return redirect("console:members", request.page.slug)
 
 
@@ -95,44 +96,54 @@ def member_remove(request, user_id):
 @page_console(Role.OWNER)
 def invitation_revoke(request, invitation_id):
     invitation = get_invitation_for_member(request.organization, invitation_id)
+    if not invitation.is_pending:
+        messages.error(request, f"The invitation to {invitation.email} is no longer pending.")
+        return redirect("console:members", request.page.slug)
     services.revoke_invitation(invitation, actor=Actor.for_user(request.user))
     messages.success(request, f"The invitation to {invitation.email} was withdrawn.")
     return redirect("console:members", request.page.slug)
 
 
+def render_organization(request, form=None, delete_form=None, status=200):
+    context = {
+        "form": form or OrganizationForm(initial={"name": request.organization.name}),
+        "delete_form": delete_form or ConfirmNameForm(),
+    }
+    return render(request, "console/organization.html", context, status=status)
+
+
 @page_console(Role.ADMIN)
 def organization_settings(request):
-    organization = request.organization
-    form = OrganizationForm(request.POST or None, initial={"name": organization.name})
-    if request.method == "POST":
-        if not request.can["manage_members"]:
-            messages.error(request, "Only owners can rename the organisation.")
-            return redirect("console:organization", request.page.slug)
-        if form.is_valid():
-            services.rename_organization(
-                organization, actor=Actor.for_user(request.user), name=form.cleaned_data["name"]
-            )
-            messages.success(request, "Organisation renamed.")
-            return redirect("console:organization", request.page.slug)
-    context = {"form": form, "delete_form": ConfirmNameForm()}
-    return render(request, "console/organization.html", context, status=400 if form.errors else 200)
+    """Admins see the organisation; only owners rename it."""
+    if request.method != "POST":
+        return render_organization(request)
+    if not request.can["manage_members"]:
+        raise PermissionDenied("Only owners can rename the organisation.")
+    form = OrganizationForm(request.POST)
+    if not form.is_valid():
+        return render_organization(request, form=form, status=400)
+    services.rename_organization(
+        request.organization, actor=Actor.for_user(request.user), name=form.cleaned_data["name"]
+    )
+    messages.success(request, "Organisation renamed.")
+    return redirect("console:organization", request.page.slug)
 
 
 @require_POST
 @page_console(Role.OWNER)
 def organization_delete(request):
-    form = ConfirmNameForm(request.POST)
     organization = request.organization
-    try:
-        if not form.is_valid():
-            raise DomainError("Type the organisation's name exactly to confirm.")
-        services.delete_organization(
-            organization,
-            actor=Actor.for_user(request.user),
-            confirm_name=form.cleaned_data["confirm_name"],
-        )
-    except DomainError as error:
-        messages.error(request, error.message)
-        return redirect("console:organization", request.page.slug)
-    messages.success(request, f"{organization.name} and everything it owned were deleted.")
-    return redirect("console:home")
+    form = ConfirmNameForm(request.POST)
+    if form.is_valid():
+        try:
+            services.delete_organization(
+                organization,
+                actor=Actor.for_user(request.user),
+                confirm_name=form.cleaned_data["confirm_name"],
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, f"{organization.name} and everything it owned were deleted.")
+            return redirect("console:home")
+    return render_organization(request, delete_form=form, status=400)
