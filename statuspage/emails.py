@@ -13,7 +13,8 @@ from statuspage.services import invitation_token
 def send_triad(template: str, context: dict, to: list[str]) -> None:
     """Send `emails/<template>.{subject.txt,txt,html}` rendered with `context`."""
     message = EmailMultiAlternatives(
-        subject=render_to_string(f"emails/{template}.subject.txt", context).strip(),
+        # One line, whatever the names in it contain: a newline would break the header.
+        subject=" ".join(render_to_string(f"emails/{template}.subject.txt", context).split()),
         body=render_to_string(f"emails/{template}.txt", context),
         to=to,
     )

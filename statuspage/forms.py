@@ -16,7 +16,8 @@ TIME_ZONE_CHOICES = [
 
 
 def suggest_slug(name: str) -> str:
-    return slugify(name)[:63].strip("-")
+    # Hostnames allow no underscores, which slugify keeps.
+    return slugify(name.replace("_", " "))[:63].strip("-")
 
 
 class SlugField(forms.CharField):

@@ -312,7 +312,11 @@ def sign_up(
     with transaction.atomic():
         if User.objects.filter(email__iexact=email).exists():
             raise DomainError("An account with this email already exists.", field="email")
-        user = User.objects.create_user(email=email, password=password, name=name)
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(email=email, password=password, name=name)
+        except IntegrityError as exc:  # a concurrent sign-up with the same address won
+            raise DomainError("An account with this email already exists.", field="email") from exc
         organization = Organization.objects.create(name=organization_name)
         with scope(organization=organization.pk):
             Membership.objects.create(organization=organization, user=user, role=Role.OWNER)
@@ -345,6 +349,8 @@ def invite_member(
         invitation = Invitation.objects.create(
             organization=organization, email=email, role=role, invited_by=actor.user
         )
+        # After commit, so the job (maybe on a worker) finds the invitation it is given.
+        enqueue_on_commit("statuspage.jobs.send_invitation_job", invitation.pk)
         record_audit(
             organization,
             actor=actor,

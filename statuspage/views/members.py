@@ -18,7 +18,6 @@ from statuspage.queries import (
     list_members,
     list_pending_invitations,
 )
-from statuspage.queue import enqueue_on_commit
 
 
 def render_team(request, invite_form=None, status=200):
@@ -51,8 +50,6 @@ def member_invite(request):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            # After commit, so the job (maybe on a worker) finds the invitation it is given.
-            enqueue_on_commit("statuspage.jobs.send_invitation_job", invitation.pk)
             messages.success(request, f"Invitation sent to {invitation.email}.")
             return redirect("console:members", request.page.slug)
     return render_team(request, invite_form=form, status=400)
