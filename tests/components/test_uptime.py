@@ -94,7 +94,7 @@ def test_days_before_start_date_are_not_shown_or_counted(page, api):
     api.save()
     result = uptime(api, page)
     shown = [d for d in result.days if d.has_data]
-    assert [d.day for d in shown][0] == datetime.date(2026, 11, 15)
+    assert next(d.day for d in shown) == datetime.date(2026, 11, 15)
     assert len(shown) == 6
 
 

@@ -52,7 +52,7 @@ def get_json(client, path):
 
 
 def test_front_page_shows_banner_components_and_incident(public_client, page, layout):
-    group, api, web, loose = layout
+    _group, api, _web, _loose = layout
     open_incident(page, name="API errors", impact="major", component_statuses={api: None})
     body = public_client.get("/").content.decode()
     assert "Partial System Outage" in body
@@ -68,7 +68,7 @@ def test_only_show_if_degraded_hides_operational_components(public_client, page)
 
 
 def test_summary_json_shapes(public_client, page, layout):
-    group, api, web, loose = layout
+    group, api, web, _loose = layout
     incident = open_incident(page, name="API errors", impact="major",
                              component_statuses={api: None}, body="Looking")  # fmt: skip
     data = get_json(public_client, "/api/v2/summary.json")
@@ -117,7 +117,7 @@ def test_timestamps_use_the_page_time_zone(public_client, page):
 
 
 def test_incident_and_maintenance_lists(public_client, page, layout):
-    group, api, web, loose = layout
+    _group, api, web, _loose = layout
     open_incident(page, name="Open one")
     closed = open_incident(page, name="Closed one")
     with scope(organization=page.organization_id):
@@ -166,14 +166,15 @@ def test_incident_page_and_unknown_ids(public_client, page, other_page):
 
 
 def test_history_groups_by_month_and_filters_by_component(public_client, page, layout):
-    group, api, web, loose = layout
+    _group, api, web, _loose = layout
     now = datetime.datetime.now(datetime.UTC)
     with scope(organization=page.organization_id):
         for name, component in [("On API", api), ("On Web", web)]:
             incident_services.create_backfilled_incident(
                 page, actor=ACTOR, name=name, impact="minor", body="",
                 component_statuses={component: None},
-                started_at=now - datetime.timedelta(hours=3), resolved_at=now - datetime.timedelta(hours=2),
+                started_at=now - datetime.timedelta(hours=3),
+                resolved_at=now - datetime.timedelta(hours=2),
             )  # fmt: skip
     body = public_client.get("/history").content.decode()
     assert "On API" in body and "On Web" in body
@@ -228,7 +229,7 @@ def test_preview_serves_the_same_site(page, layout):
 
 
 def test_posting_makes_the_next_response_fresh(public_client, page, layout):
-    group, api, web, loose = layout
+    _group, api, _web, _loose = layout
     assert public_client.get("/api/v2/status.json").json()["status"]["indicator"] == "none"
     incident = open_incident(page, impact="critical", component_statuses={api: None})
     assert public_client.get("/api/v2/status.json").json()["status"]["indicator"] == "critical"
