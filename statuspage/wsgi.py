@@ -6,6 +6,9 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "statuspage.settings")
 
-from statuspage.public_cache import PublicFastPath
+django_application = get_wsgi_application()
 
-application = PublicFastPath(get_wsgi_application())
+# Imported once Django is set up: the fast path reads models' cache entries.
+from statuspage.public_cache import PublicFastPath  # noqa: E402
+
+application = PublicFastPath(django_application)

@@ -1,7 +1,10 @@
-"""The deployment files name real entry points and every setting is documented."""
+"""The deployment files name real entry points, and every setting read is documented.
+
+No database: these read the files and ask Django which management commands exist.
+"""
 
 import importlib
-import os
+import json
 import re
 import stat
 from pathlib import Path
@@ -10,58 +13,142 @@ import yaml
 from django.core.management import get_commands
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_SERVICES = ["migrate", "web", "worker", "scheduler"]
+APP_SERVICES = {"migrate", "web", "worker", "scheduler"}
+MAKE_VERBS = {"run", "test", "lint", "fmt", "worker", "bench"}
+ENV_READ = re.compile(r'(?:os\.environ\.get\(|os\.environ\[|env_bool\(|env_int\()\s*"([A-Z0-9_]+)"')
+MANAGE_PY_COMMAND = re.compile(r"manage\.py\s+([a-z_]+)")
 
 
-def compose():
-    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+def compose_services() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
 
 
 def env_example_names() -> set[str]:
     lines = (ROOT / ".env.example").read_text().splitlines()
-    return {line.split("=", 1)[0] for line in lines if re.match(r"^[A-Z_]+=", line)}
+    return {m[1] for line in lines if (m := re.match(r"^([A-Z][A-Z0-9_]*)=", line))}
 
 
-def test_compose_has_the_production_shape():
-    assert set(compose()["services"]) == {*APP_SERVICES, "postgres", "redis", "mailpit"}
+def settings_env_names() -> set[str]:
+    return set(ENV_READ.findall((ROOT / "statuspage" / "settings.py").read_text()))
 
 
-def test_compose_commands_name_real_entry_points():
-    commands = get_commands()
-    for name in APP_SERVICES:
-        command = compose()["services"][name]["command"]
-        if command[:2] == ["python", "manage.py"]:
-            assert command[2] in commands, f"{name}: no management command {command[2]}"
-        else:
-            assert command[0] == "gunicorn"
-            module, attribute = command[1].split(":")
-            assert callable(getattr(importlib.import_module(module), attribute))
+def assert_entry_point_exists(command: list[str]) -> None:
+    """`python manage.py <cmd> ...` names a registered command; gunicorn a `module:attr`."""
+    if command[:2] == ["python", "manage.py"]:
+        assert command[2] in get_commands(), f"no management command {command[2]!r}"
+    else:
+        assert command[0] == "gunicorn"
+        module, attribute = command[1].split(":")
+        assert callable(getattr(importlib.import_module(module), attribute))
 
 
-def test_compose_environment_is_documented():
-    for name in APP_SERVICES:
-        assert set(compose()["services"][name]["environment"]) <= env_example_names()
+def test_compose_services_are_the_production_shape():
+    assert set(compose_services()) == APP_SERVICES | {"postgres", "redis", "mailpit"}
 
 
-def test_every_setting_read_from_the_environment_is_documented():
-    source = (ROOT / "statuspage" / "settings.py").read_text()
-    pattern = r'(?:os\.environ\.get\(|os\.environ\[|env_bool\(|env_int\()"([A-Z_]+)"'
-    assert set(re.findall(pattern, source)) - env_example_names() == set()
+def test_compose_app_services_are_the_ones_built_from_the_dockerfile():
+    built = {name for name, service in compose_services().items() if "build" in service}
+    assert built == APP_SERVICES
+
+
+def test_compose_app_commands_name_real_entry_points():
+    for name in sorted(APP_SERVICES):
+        assert_entry_point_exists(compose_services()[name]["command"])
+
+
+def test_compose_app_commands_are_the_expected_processes():
+    commands = {name: compose_services()[name]["command"][:4] for name in APP_SERVICES}
+    assert commands == {
+        "migrate": ["python", "manage.py", "migrate", "--noinput"],
+        "web": ["gunicorn", "statuspage.wsgi:application", "--bind", "0.0.0.0:8000"],
+        "worker": ["python", "manage.py", "rqworker", "default"],
+        "scheduler": ["python", "manage.py", "run_periodic_jobs"],
+    }
+
+
+def test_compose_app_services_wait_for_healthy_backing_services():
+    for name in sorted(APP_SERVICES):
+        depends_on = compose_services()[name]["depends_on"]
+        assert depends_on["postgres"] == {"condition": "service_healthy"}, name
+        assert depends_on["redis"] == {"condition": "service_healthy"}, name
+    for name in sorted(APP_SERVICES - {"migrate"}):
+        migrate = compose_services()[name]["depends_on"]["migrate"]
+        assert migrate == {"condition": "service_completed_successfully"}, name
+
+
+def test_compose_backing_services_have_healthchecks():
+    services = compose_services()
+    assert services["postgres"]["image"] == "postgres:16"
+    assert services["redis"]["image"] == "redis:7"
+    assert services["mailpit"]["image"] == "axllent/mailpit"
+    assert "healthcheck" in services["postgres"]
+    assert "healthcheck" in services["redis"]
+
+
+def test_compose_environment_is_documented_in_env_example():
+    documented = env_example_names()
+    for name in sorted(APP_SERVICES):
+        assert set(compose_services()[name]["environment"]) - documented == set(), name
+
+
+def test_compose_environment_is_production_like():
+    environment = compose_services()["web"]["environment"]
+    assert environment["DEBUG"] == "false"
+    assert environment["EMAIL_URL"] == "smtp://mailpit:1025"
+    assert environment["REDIS_URL"] == "redis://redis:6379/0"
+    assert environment["DATABASE_URL"].startswith("postgres://")
+    assert environment["DATABASE_URL"].endswith("@postgres:5432/statuspage")
+
+
+def test_env_example_documents_every_setting_read_from_the_environment():
+    read = settings_env_names()
+    assert {"DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "EMAIL_URL"} <= read
+    assert read - env_example_names() == set()
+
+
+def test_env_example_gives_each_variable_a_comment():
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    uncommented = [
+        line.split("=", 1)[0]
+        for index, line in enumerate(lines)
+        if re.match(r"^[A-Z][A-Z0-9_]*=", line) and not lines[index - 1].startswith("# ")
+    ]
+    assert uncommented == []
 
 
 def test_makefile_defines_the_verbs():
-    targets = set(re.findall(r"^([a-z-]+):", (ROOT / "Makefile").read_text(), re.MULTILINE))
-    assert {"run", "test", "lint", "fmt", "worker", "bench"} <= targets
+    makefile = (ROOT / "Makefile").read_text()
+    targets = set(re.findall(r"^([a-z][a-z-]*):", makefile, re.MULTILINE))
+    assert targets >= MAKE_VERBS | {"install", "install-dev", "migrate", "clean"}
+    phony = set(re.search(r"^\.PHONY:(.*)$", makefile, re.MULTILINE)[1].split())
+    assert phony >= MAKE_VERBS
 
 
-def test_ci_script_is_strict_bash():
+def test_makefile_management_commands_exist():
+    used = set(MANAGE_PY_COMMAND.findall((ROOT / "Makefile").read_text()))
+    assert used >= {"migrate", "seed_demo", "run_periodic_jobs", "runserver", "rqworker"}
+    assert used - set(get_commands()) == set()
+
+
+def test_dockerfile_command_names_a_real_entry_point():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "FROM python:3.11-slim" in dockerfile.splitlines()
+    command = json.loads(re.search(r"^CMD (\[.*\])$", dockerfile, re.MULTILINE)[1])
+    assert_entry_point_exists(command)
+    assert re.search(r"^USER (?!root)\S+$", dockerfile, re.MULTILINE)
+
+
+def test_ci_script_is_strict_executable_bash():
     script = ROOT / ".ci" / "run"
-    assert os.stat(script).st_mode & stat.S_IXUSR
+    assert script.stat().st_mode & stat.S_IXUSR
     lines = script.read_text().splitlines()
-    assert lines[0] == "#!/usr/bin/env bash"
+    assert lines[0] in {"#!/usr/bin/env bash", "#!/bin/bash"}
     assert "set -euo pipefail" in lines
+    assert "make lint" in lines
+    assert "make test" in " ".join(lines)
 
 
-def test_readme_shows_the_two_commands():
+def test_readme_quick_start_shows_the_two_commands():
     readme = (ROOT / "README.md").read_text()
-    assert "make run" in readme and "make test" in readme
+    quick_start = readme.split("## Quick start", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    assert quick_start == "make run\nmake test\n"
