@@ -19,6 +19,7 @@ import itertools
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.utils import timezone
 
@@ -143,8 +144,7 @@ def rebuild_uptime_days(component: Component, *, since: datetime.datetime, now=N
 # --- Reading ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class UptimeDay:
+class UptimeDay(NamedTuple):
     day: datetime.date
     has_data: bool
     major_outage_seconds: float = 0.0
@@ -192,34 +192,45 @@ def daily_uptime(
     zone = zoneinfo.ZoneInfo(time_zone)
     today = timezone.localtime(now, zone).date()
     first = today - datetime.timedelta(days=days - 1)
-    stored: dict[tuple[int, datetime.date], ComponentUptimeDay] = {
-        (row.component_id, row.day): row
-        for row in ComponentUptimeDay.objects.filter(
+    stored: dict[tuple[int, datetime.date], tuple[float, float]] = {
+        (component_id, day): (major, partial)
+        for component_id, day, major, partial in ComponentUptimeDay.objects.filter(
             component__in=[c.pk for c in components], day__gte=first
-        )
+        ).values_list("component_id", "day", "major_outage_seconds", "partial_outage_seconds")
     }
+    # The same 90 day windows serve every component: compute them once, with the (shared)
+    # values of a day without data and of a day without downtime, which most days are.
+    window = []
+    for offset in range(days):
+        day = first + datetime.timedelta(days=offset)
+        day_start, day_end = day_bounds(day, zone)
+        day_end = min(day_end, now)
+        counted = max(0.0, (day_end - day_start).total_seconds())
+        window.append((day, day_start, day_end, counted, UptimeDay(day, False),
+                       UptimeDay(day, True, 0.0, 0.0, counted)))  # fmt: skip
+    down_statuses = (ComponentStatus.MAJOR_OUTAGE, ComponentStatus.PARTIAL_OUTAGE)
     result = {}
     for component in components:
         starts = first_counted_day(component, zone)
         covered = component.uptime_covered_until
+        is_down = component.status in down_statuses
         series = []
-        for offset in range(days):
-            day = first + datetime.timedelta(days=offset)
+        for day, day_start, day_end, counted, no_data, all_up in window:
             if day < starts:
-                series.append(UptimeDay(day, has_data=False))
+                series.append(no_data)
                 continue
-            day_start, day_end = day_bounds(day, zone)
-            day_end = min(day_end, now)
             row = stored.get((component.pk, day))
-            major = row.major_outage_seconds if row else 0.0
-            partial = row.partial_outage_seconds if row else 0.0
-            live_from = max(day_start, covered) if covered else day_start
-            ongoing = _overlap(live_from, day_end, day_start, day_end) if live_from < day_end else 0
-            if component.status == ComponentStatus.MAJOR_OUTAGE:
-                major += ongoing
-            elif component.status == ComponentStatus.PARTIAL_OUTAGE:
-                partial += ongoing
-            counted = max(0.0, (day_end - day_start).total_seconds())
+            if row is None and not is_down:
+                series.append(all_up)
+                continue
+            major, partial = row or (0.0, 0.0)
+            if is_down:
+                live_from = max(day_start, covered) if covered else day_start
+                ongoing = _overlap(live_from, day_end, day_start, day_end)
+                if component.status == ComponentStatus.MAJOR_OUTAGE:
+                    major += ongoing
+                else:
+                    partial += ongoing
             series.append(UptimeDay(day, True, min(major, counted), min(partial, counted), counted))
         result[component.pk] = ComponentUptime(component, series)
     return result

@@ -7,6 +7,8 @@ one string keeps a cold render in milliseconds. Every day carries an accessible 
 
 from __future__ import annotations
 
+import functools
+
 from django.utils.html import escape
 
 from components.uptime import ComponentUptime, UptimeDay
@@ -55,14 +57,10 @@ def format_percentage(value: float) -> str:
 
 
 def uptime_svg(uptime: ComponentUptime, incident_names_by_day: dict) -> str:
-    cells = []
-    for index, day in enumerate(uptime.days):
-        label = escape(day_label(day, incident_names_by_day.get(day.day, [])))
-        # The <title> is both the tooltip and the accessible name of the day.
-        cells.append(
-            f'<rect x="{index * (BAR_WIDTH + GAP)}" width="{BAR_WIDTH}" height="{HEIGHT}" '
-            f'fill="{COLOURS[day_level(day)]}" role="listitem"><title>{label}</title></rect>'
-        )
+    cells = [
+        _cell(index, day, tuple(incident_names_by_day.get(day.day, ())))
+        for index, day in enumerate(uptime.days)
+    ]
     width = len(uptime.days) * (BAR_WIDTH + GAP) - GAP
     name = escape(uptime.component.name)
     return (
@@ -70,4 +68,15 @@ def uptime_svg(uptime: ComponentUptime, incident_names_by_day: dict) -> str:
         f'aria-label="{name}: daily uptime for the last {len(uptime.days)} days">'
         + "".join(cells)
         + "</svg>"
+    )
+
+
+@functools.lru_cache(maxsize=8192)
+def _cell(index: int, day: UptimeDay, incident_names: tuple[str, ...]) -> str:
+    """One day's bar. Most days of most components are alike; each distinct one is built once.
+    The <title> is both the tooltip and the accessible name of the day."""
+    label = escape(day_label(day, list(incident_names)))
+    return (
+        f'<rect x="{index * (BAR_WIDTH + GAP)}" width="{BAR_WIDTH}" height="{HEIGHT}" '
+        f'fill="{COLOURS[day_level(day)]}" role="listitem"><title>{label}</title></rect>'
     )

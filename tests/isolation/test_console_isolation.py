@@ -84,3 +84,28 @@ def test_console_urls_refuse_another_organisations_objects():
                 if response.status_code not in allowed or MARKER in body:
                     failures.append(f"{method.upper()} {url} → {response.status_code}")
     assert failures == []
+
+
+def public_routes() -> list[str]:
+    return list(walk(get_resolver("statuspage.public_urls").url_patterns))
+
+
+@pytest.mark.django_db
+def test_public_urls_never_show_another_pages_objects():
+    """Every public route with a parameter, on our page's host, given their object: 404."""
+    ours = build_tenant("ours", marker="ours-marker")
+    theirs = build_tenant("theirs", marker=MARKER)
+    client = Client(HTTP_HOST=f"{ours.page.slug}.status.test")
+    routes = [route for route in public_routes() if PARAMETER.search(route)]
+    assert routes, "the public site has parameterised routes"
+    failures = []
+    for route in routes:
+        url = fill(route, {m["name"]: TENANT_SAMPLES[m["name"]](theirs)
+                           for m in PARAMETER.finditer(route)})  # fmt: skip
+        response = client.get(url)
+        if response.status_code != 404 or MARKER in response.content.decode(errors="replace"):
+            failures.append(f"GET {url} → {response.status_code}")
+    # Their page's own host serves their incident, so the 404 above is isolation, not a typo.
+    own = Client(HTTP_HOST=f"{theirs.page.slug}.status.test")
+    assert own.get(f"/incidents/{theirs.objects['incident'].public_id}").status_code == 200
+    assert failures == []
