@@ -40,9 +40,11 @@ from statuspage.errors import DomainError
 from statuspage.markdown import render_markdown
 from statuspage.models import Page
 from statuspage.publishing import public_content_changed
+from statuspage.queue import enqueue_on_commit
 
 # A component mapped to None takes its status from the incident's impact.
 ComponentStatuses = Mapping[Component, str | None]
+FAN_OUT_JOB = "subscribers.jobs.fan_out_job"
 INCIDENT_FIELDS = ["name", "status", "impact", "started_at", "resolved_at", "is_backfilled"]
 
 
@@ -139,7 +141,7 @@ def _add_update(
     display_at: datetime.datetime | None = None,
     event: str = UpdateEvent.MESSAGE,
 ) -> IncidentUpdate:
-    return IncidentUpdate.objects.create(
+    update = IncidentUpdate.objects.create(
         organization_id=incident.organization_id,
         incident=incident,
         status=status,
@@ -152,6 +154,11 @@ def _add_update(
         affected_components=_change_snapshot(changes),
         deliver_notifications=deliver_notifications,
     )
+    if deliver_notifications:
+        # The row is the outbox; this is only the fast path (the sweep catches what it drops).
+        # By dotted path: incidents never imports subscribers.
+        enqueue_on_commit(FAN_OUT_JOB, update.pk)
+    return update
 
 
 def _move_to(incident: Incident, status: IncidentStatus, at: datetime.datetime) -> None:

@@ -6,6 +6,7 @@ from django.urls import include, path
 from statuspage.feeds import AtomHistoryFeed, HistoryFeed
 from statuspage.public_cache import cache_publicly
 from statuspage.views import public, public_api
+from subscribers import public_views as subscriptions
 
 public_patterns = [
     path("", public.page_home, name="home"),
@@ -17,6 +18,10 @@ public_patterns = [
     path("embed.js", public.embed_script, name="embed-script"),
     path("embed", public.embed_frame, name="embed"),
     path("logo", public.logo, name="logo"),
+    path("subscribe", subscriptions.subscribe, name="subscribe"),
+    path("subscribe/confirm/<str:token>", subscriptions.confirm, name="subscribe-confirm"),
+    path("subscribe/manage/<str:token>", subscriptions.manage, name="subscribe-manage"),
+    path("subscribe/unsubscribe/<str:token>", subscriptions.unsubscribe, name="unsubscribe"),
     path("api/v2/summary.json", public_api.summary, name="api-summary"),
     path("api/v2/status.json", public_api.status, name="api-status"),
     path("api/v2/components.json", public_api.components, name="api-components"),

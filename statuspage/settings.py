@@ -276,4 +276,17 @@ LOGGING = {
 # (dotted path, interval in seconds), enqueued by `manage.py run_periodic_jobs`.
 PERIODIC_JOBS: list[tuple[str, int]] = [
     ("incidents.jobs.advance_maintenance_job", 30),
+    ("subscribers.jobs.sweep_job", 60),
 ]
+
+# --- Subscribers ----------------------------------------------------------------------------
+SUBSCRIPTION_CONFIRM_MAX_AGE = 60 * 60 * 48
+# A pending subscriber gets at most one confirmation email per this many seconds.
+SUBSCRIPTION_RESEND_AFTER = 5 * 60
+# Hard bounces (5xx) after which a subscriber is quarantined.
+SUBSCRIBER_QUARANTINE_AFTER = env_int("SUBSCRIBER_QUARANTINE_AFTER", 3)
+# Deliveries per send job, and how long a claimed batch may stay "sending" before the sweep
+# hands it to another worker.
+DELIVERY_BATCH_SIZE = env_int("DELIVERY_BATCH_SIZE", 250)
+DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 300)
+DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 8)

@@ -15,4 +15,5 @@ urlpatterns = [
     path("console/", include("statuspage.console_urls")),
     path("console/<slug:page_slug>/components/", include("components.urls")),
     path("console/<slug:page_slug>/incidents/", include("incidents.urls")),
+    path("console/<slug:page_slug>/subscribers/", include("subscribers.urls")),
 ]

@@ -20,6 +20,7 @@ TENANT_SAMPLES: dict[str, Callable[[Tenant], Any]] = {
     "incident_id": lambda t: t.objects["incident"].public_id,
     "update_id": lambda t: t.objects["incident_update"].public_id,
     "template_id": lambda t: t.objects["incident_template"].public_id,
+    "subscriber_id": lambda t: t.objects["subscriber"].public_id,
 }
 
 # Parameters that do not name a tenant's object (signed tokens and the like): a fixed value.
@@ -30,3 +31,16 @@ NON_TENANT_SAMPLES: dict[str, str] = {
 
 # Routes outside any tenant (no parameter names a tenant object): exempt from the harness.
 PUBLIC_ROUTE_PREFIXES = ("accounts/", "healthz", "internal/")
+
+
+def _their_manage_token(tenant: Tenant) -> str:
+    from subscribers.links import manage_token
+
+    return manage_token(tenant.objects["subscriber"])
+
+
+# Public routes take the intruder's objects as their own host would name them.
+PUBLIC_SAMPLES: dict[str, Callable[[Tenant], Any]] = {
+    "incident_id": TENANT_SAMPLES["incident_id"],
+    "token": _their_manage_token,
+}

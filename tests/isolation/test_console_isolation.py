@@ -14,7 +14,12 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from tests.isolation.samples import NON_TENANT_SAMPLES, PUBLIC_ROUTE_PREFIXES, TENANT_SAMPLES
+from tests.isolation.samples import (
+    NON_TENANT_SAMPLES,
+    PUBLIC_ROUTE_PREFIXES,
+    PUBLIC_SAMPLES,
+    TENANT_SAMPLES,
+)
 from tests.isolation.world import MARKER, build_tenant
 
 PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
@@ -100,7 +105,7 @@ def test_public_urls_never_show_another_pages_objects():
     assert routes, "the public site has parameterised routes"
     failures = []
     for route in routes:
-        url = fill(route, {m["name"]: TENANT_SAMPLES[m["name"]](theirs)
+        url = fill(route, {m["name"]: PUBLIC_SAMPLES[m["name"]](theirs)
                            for m in PARAMETER.finditer(route)})  # fmt: skip
         response = client.get(url)
         if response.status_code != 404 or MARKER in response.content.decode(errors="replace"):

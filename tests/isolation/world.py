@@ -72,5 +72,17 @@ def add_incidents(tenant: Tenant, marker: str) -> None:
         )
 
 
+def add_subscribers(tenant: Tenant, marker: str) -> None:
+    from django_scopes import scope
+
+    from subscribers.models import Subscriber
+
+    with scope(organization=tenant.organization.pk):
+        tenant.objects["subscriber"] = Subscriber.objects.create(
+            organization=tenant.organization, page=tenant.page,
+            email=f"{marker.lower()}@{tenant.page.slug}.example",
+        )  # fmt: skip
+
+
 # Functions (tenant, marker) -> None that add an app's look-alike objects to tenant.objects.
-EXTENSIONS: list = [add_components, add_incidents]
+EXTENSIONS: list = [add_components, add_incidents, add_subscribers]

@@ -1,0 +1,55 @@
+from django import forms
+
+from components.models import Component
+
+
+class ComponentChoiceField(forms.ModelMultipleChoiceField):
+    widget = forms.CheckboxSelectMultiple
+
+    def label_from_instance(self, obj):
+        return obj.name
+
+
+class SubscribeForm(forms.Form):
+    email = forms.EmailField(label="Email address",
+                             widget=forms.EmailInput(attrs={"autocomplete": "email"}))  # fmt: skip
+    components = ComponentChoiceField(
+        queryset=Component.objects.none(), required=False, to_field_name="public_id",
+        label="Only these components (leave empty for everything)",
+    )  # fmt: skip
+    # A field people never see: bots fill it in.
+    website = forms.CharField(required=False, label="Leave this empty")
+
+    def __init__(self, *args, page, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["components"].queryset = Component.objects.filter(page=page).order_by(
+            "group__position", "position"
+        )
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.cleaned_data.get("website"))
+
+
+class ManageForm(forms.Form):
+    components = ComponentChoiceField(
+        queryset=Component.objects.none(), required=False, to_field_name="public_id",
+        label="Only these components (leave all unticked for everything)",
+    )  # fmt: skip
+
+    def __init__(self, *args, page, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["components"].queryset = Component.objects.filter(page=page)
+
+
+class AddSubscriberForm(forms.Form):
+    email = forms.EmailField()
+    components = ComponentChoiceField(queryset=Component.objects.none(), required=False,
+                                      to_field_name="public_id")  # fmt: skip
+    skip_confirmation = forms.BooleanField(
+        required=False, label="Skip the confirmation email (they agreed elsewhere)"
+    )
+
+    def __init__(self, *args, page, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["components"].queryset = Component.objects.filter(page=page)

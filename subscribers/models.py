@@ -1,0 +1,80 @@
+"""Subscribers of a page and the delivery of each update to each of them.
+
+A `Delivery` row per (update, subscriber) under a unique constraint is what makes the fan-out
+idempotent: however often it runs, each subscriber has one row per update, and a row is sent
+at most once unless a worker dies between the SMTP server accepting it and marking it sent.
+"""
+
+from django.db import models
+from django.db.models.functions import Lower
+from django_scopes import ScopedManager
+
+from components.models import Component
+from incidents.models import IncidentUpdate
+from statuspage.models import Organization, Page
+from statuspage.public_ids import PublicIdField
+from subscribers.enums import DeliveryStatus, SubscriberState
+
+
+class Subscriber(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="subscribers")
+    public_id = PublicIdField()
+    email = models.EmailField()
+    # Empty means "everything"; otherwise only updates touching one of these components.
+    components = models.ManyToManyField(Component, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    quarantined_at = models.DateTimeField(null=True, blank=True)
+    hard_failures = models.PositiveIntegerField(default=0)
+
+    objects = ScopedManager(organization="organization")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("page", Lower("email"), name="subscriber_unique_email")
+        ]
+        indexes = [models.Index(fields=["organization", "page", "confirmed_at"])]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def state(self) -> SubscriberState:
+        if self.unsubscribed_at:
+            return SubscriberState.UNSUBSCRIBED
+        if self.quarantined_at:
+            return SubscriberState.QUARANTINED
+        if self.confirmed_at:
+            return SubscriberState.CONFIRMED
+        return SubscriberState.PENDING
+
+
+class Delivery(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    update = models.ForeignKey(IncidentUpdate, on_delete=models.CASCADE, related_name="deliveries")
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
+    status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(organization="organization")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["update", "subscriber"], name="delivery_unique")
+        ]
+        indexes = [
+            models.Index(fields=["status", "claimed_at"]),
+            models.Index(fields=["organization", "update", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.update_id} → {self.subscriber_id}: {self.status}"

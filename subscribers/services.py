@@ -1,0 +1,375 @@
+"""Writes of subscribers, and the notification pipeline (at least once, never twice).
+
+1. `fan_out_update` selects the recipients of an update and inserts one Delivery row each
+   under a unique constraint (running it again inserts nothing), then hands the pending rows
+   to send jobs in batches.
+2. `send_deliveries` claims its rows with a conditional UPDATE (pending, or "sending" whose
+   lease expired), renders the update once, sends over one SMTP connection and marks each row
+   sent as soon as the server accepted it. Transient errors put the row back to pending for a
+   retry; a permanent refusal marks it failed and counts towards quarantine.
+3. `sweep` (every minute) enqueues what a lost job or a Redis outage left behind.
+The guarantee: no notification is lost; at most one duplicate per recipient per worker crash
+(the window between the server accepting a message and the row being marked sent).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import smtplib
+import socket
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.mail import get_connection
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django_scopes import scope, scopes_disabled
+
+from components.models import Component
+from incidents.models import IncidentUpdate
+from statuspage.actors import Actor
+from statuspage.audit import record_audit
+from statuspage.errors import DomainError
+from statuspage.models import Page
+from statuspage.queue import enqueue_now, enqueue_on_commit
+from subscribers.emails import message_for, render_update
+from subscribers.enums import DeliveryStatus
+from subscribers.models import Delivery, Subscriber
+
+logger = logging.getLogger(__name__)
+SEND_JOB = "subscribers.jobs.send_deliveries_job"
+CONFIRM_JOB = "subscribers.jobs.send_confirmation_job"
+FAN_OUT_JOB = "subscribers.jobs.fan_out_job"
+
+
+# --- Subscribing ----------------------------------------------------------------------------
+
+
+def _check_components(page: Page, components: Iterable[Component]) -> list[Component]:
+    components = list(components)
+    if any(c.page_id != page.pk for c in components):
+        raise DomainError("That component belongs to another page.", field="components")
+    return components
+
+
+def subscribe(page: Page, *, email: str, components: Iterable[Component] = ()) -> Subscriber:
+    """A visitor asks to subscribe. The caller answers the same whatever happens here (no
+    enumeration); a confirmation email goes out at most once per SUBSCRIPTION_RESEND_AFTER."""
+    if not page.allow_subscribers:
+        raise DomainError("This page does not take subscriptions.")
+    email = email.strip().lower()
+    components = _check_components(page, components)
+    now = timezone.now()
+    with transaction.atomic():
+        subscriber = Subscriber.objects.select_for_update().filter(page=page, email=email).first()
+        if subscriber is None:
+            try:
+                with transaction.atomic():
+                    subscriber = Subscriber.objects.create(
+                        organization_id=page.organization_id, page=page, email=email
+                    )
+            except IntegrityError:  # a concurrent request created it first
+                subscriber = Subscriber.objects.get(page=page, email=email)
+        if subscriber.confirmed_at and not subscriber.unsubscribed_at:
+            return subscriber  # already subscribed: nothing to send, nothing to reveal
+        if subscriber.unsubscribed_at:
+            subscriber.unsubscribed_at = None
+            subscriber.confirmed_at = None
+        subscriber.components.set(components)
+        recently = subscriber.confirmation_sent_at and (
+            now - subscriber.confirmation_sent_at
+        ) < datetime.timedelta(seconds=settings.SUBSCRIPTION_RESEND_AFTER)
+        if not recently:
+            subscriber.confirmation_sent_at = now
+            enqueue_on_commit(CONFIRM_JOB, subscriber.pk)
+        subscriber.save()
+    return subscriber
+
+
+def confirm_subscription(subscriber: Subscriber) -> Subscriber:
+    if subscriber.unsubscribed_at:
+        raise DomainError("This subscription was cancelled. Subscribe again to restart it.")
+    if subscriber.confirmed_at is None:
+        subscriber.confirmed_at = timezone.now()
+        subscriber.save(update_fields=["confirmed_at"])
+    return subscriber
+
+
+def change_subscription(subscriber: Subscriber, *, components: Iterable[Component]) -> Subscriber:
+    subscriber.components.set(_check_components(subscriber.page, components))
+    return subscriber
+
+
+def unsubscribe(subscriber: Subscriber) -> Subscriber:
+    if subscriber.unsubscribed_at is None:
+        subscriber.unsubscribed_at = timezone.now()
+        subscriber.save(update_fields=["unsubscribed_at"])
+    return subscriber
+
+
+# --- Console --------------------------------------------------------------------------------
+
+
+def add_subscriber(
+    page: Page,
+    *,
+    actor: Actor,
+    email: str,
+    components: Iterable[Component] = (),
+    skip_confirmation: bool = False,
+) -> Subscriber:
+    email = email.strip().lower()
+    components = _check_components(page, components)
+    with transaction.atomic():
+        if Subscriber.objects.filter(page=page, email=email).exists():
+            raise DomainError(f"{email} is already a subscriber.", field="email")
+        subscriber = Subscriber.objects.create(
+            organization_id=page.organization_id,
+            page=page,
+            email=email,
+            confirmed_at=timezone.now() if skip_confirmation else None,
+            confirmation_sent_at=None if skip_confirmation else timezone.now(),
+        )
+        subscriber.components.set(components)
+        if not skip_confirmation:
+            enqueue_on_commit(CONFIRM_JOB, subscriber.pk)
+        record_audit(page.organization, actor=actor, verb="subscriber.added", target=subscriber,
+                     page=page, after={"email": email, "confirmed": skip_confirmation})  # fmt: skip
+    return subscriber
+
+
+def remove_subscriber(subscriber: Subscriber, *, actor: Actor) -> None:
+    with transaction.atomic():
+        record_audit(subscriber.page.organization, actor=actor, verb="subscriber.removed",
+                     target=subscriber, page=subscriber.page)  # fmt: skip
+        subscriber.delete()
+
+
+def resend_confirmation(subscriber: Subscriber, *, actor: Actor) -> None:
+    if subscriber.confirmed_at:
+        raise DomainError(f"{subscriber.email} has already confirmed.")
+    with transaction.atomic():
+        subscriber.confirmation_sent_at = timezone.now()
+        subscriber.unsubscribed_at = None
+        subscriber.save(update_fields=["confirmation_sent_at", "unsubscribed_at"])
+        enqueue_on_commit(CONFIRM_JOB, subscriber.pk)
+        record_audit(subscriber.page.organization, actor=actor,
+                     verb="subscriber.confirmation_resent", target=subscriber,
+                     page=subscriber.page)  # fmt: skip
+
+
+def lift_quarantine(subscriber: Subscriber, *, actor: Actor) -> None:
+    with transaction.atomic():
+        subscriber.quarantined_at = None
+        subscriber.hard_failures = 0
+        subscriber.save(update_fields=["quarantined_at", "hard_failures"])
+        record_audit(subscriber.page.organization, actor=actor,
+                     verb="subscriber.quarantine_lifted", target=subscriber,
+                     page=subscriber.page)  # fmt: skip
+
+
+# --- Fan-out --------------------------------------------------------------------------------
+
+
+def recipients_of(update: IncidentUpdate):
+    """Confirmed, active subscribers interested in everything or in an affected component."""
+    incident = update.incident
+    affected = list(incident.affected.values_list("component_id", flat=True))
+    interested = Q(components__isnull=True)
+    if affected:
+        interested |= Q(components__in=affected)
+    return (
+        Subscriber.objects.filter(
+            page_id=incident.page_id,
+            confirmed_at__isnull=False,
+            unsubscribed_at__isnull=True,
+            quarantined_at__isnull=True,
+        )
+        .filter(interested)
+        .distinct()
+    )
+
+
+def fan_out_update(update: IncidentUpdate) -> int:
+    """Insert the update's Delivery rows (idempotent) and enqueue their sending; returns the
+    number of rows created this time."""
+    if not update.deliver_notifications:
+        return 0
+    subscriber_ids = list(recipients_of(update).values_list("pk", flat=True))
+    before = Delivery.objects.filter(update=update).count()
+    rows = [
+        Delivery(organization_id=update.organization_id, update=update, subscriber_id=pk)
+        for pk in subscriber_ids
+    ]
+    with transaction.atomic():
+        Delivery.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+        IncidentUpdate.objects.filter(pk=update.pk, fanned_out_at__isnull=True).update(
+            fanned_out_at=timezone.now()
+        )
+    created = Delivery.objects.filter(update=update).count() - before
+    enqueue_pending(update)
+    return created
+
+
+def enqueue_pending(update: IncidentUpdate) -> int:
+    """Hand the update's unsent rows to send jobs in batches; returns the number of jobs."""
+    ids = list(
+        Delivery.objects.filter(update=update, status=DeliveryStatus.PENDING)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    size = settings.DELIVERY_BATCH_SIZE
+    batches = [ids[i : i + size] for i in range(0, len(ids), size)]
+    for batch in batches:
+        enqueue_now(SEND_JOB, batch)
+    return len(batches)
+
+
+# --- Sending --------------------------------------------------------------------------------
+
+TRANSIENT_ERRORS = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, socket.timeout,
+                    TimeoutError, ConnectionError, OSError)  # fmt: skip
+
+
+def _claim(delivery_ids: list[int]) -> list[Delivery]:
+    """Take the rows no one else is sending: pending, or sending with an expired lease."""
+    now = timezone.now()
+    lease_expired = now - datetime.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
+    claimable = Q(status=DeliveryStatus.PENDING) | Q(
+        status=DeliveryStatus.SENDING, claimed_at__lt=lease_expired
+    )
+    with transaction.atomic():
+        ids = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(claimable, pk__in=delivery_ids)
+            .values_list("pk", flat=True)
+        )
+        Delivery.objects.filter(pk__in=ids).update(status=DeliveryStatus.SENDING, claimed_at=now)
+    return list(
+        Delivery.objects.filter(pk__in=ids)
+        .select_related("subscriber__page", "update__incident__page")
+        .order_by("pk")
+    )
+
+
+def _is_permanent(error: Exception) -> bool:
+    code = getattr(error, "smtp_code", None)
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [c for c, _ in error.recipients.values()]
+        code = min(codes) if codes else None
+    return code is not None and 500 <= code < 600
+
+
+def _mark_sent(delivery: Delivery) -> None:
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=DeliveryStatus.SENT, sent_at=timezone.now(), attempts=delivery.attempts + 1,
+        error="",
+    )  # fmt: skip
+
+
+def _mark_failed(delivery: Delivery, error: Exception, *, permanent: bool) -> None:
+    attempts = delivery.attempts + 1
+    give_up = permanent or attempts >= settings.DELIVERY_MAX_ATTEMPTS
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=DeliveryStatus.FAILED if give_up else DeliveryStatus.PENDING,
+        attempts=attempts, error=f"{type(error).__name__}: {error}"[:1000], claimed_at=None,
+    )  # fmt: skip
+    if permanent:
+        subscriber = delivery.subscriber
+        subscriber.hard_failures += 1
+        fields = ["hard_failures"]
+        if subscriber.hard_failures >= settings.SUBSCRIBER_QUARANTINE_AFTER:
+            subscriber.quarantined_at = timezone.now()
+            fields.append("quarantined_at")
+        subscriber.save(update_fields=fields)
+
+
+def send_deliveries(delivery_ids: list[int]) -> dict[str, int]:
+    """Send one batch over one SMTP connection. Returns counts by outcome; rows left pending
+    by a transient error are retried by the caller's job (with back-off) or the sweep."""
+    deliveries = _claim(delivery_ids)
+    counts = {"sent": 0, "failed": 0, "retry": 0}
+    if not deliveries:
+        return counts
+    rendered = {}
+    connection = get_connection()
+    try:
+        connection.open()
+    except Exception as error:  # the server is unreachable: everything waits for a retry
+        for delivery in deliveries:
+            _mark_failed(delivery, error, permanent=False)
+        counts["retry"] = len(deliveries)
+        return counts
+    try:
+        for delivery in deliveries:
+            update = delivery.update
+            if update.pk not in rendered:
+                rendered[update.pk] = render_update(update)
+            try:
+                connection.send_messages([message_for(rendered[update.pk], delivery)])
+            except smtplib.SMTPException as error:
+                permanent = _is_permanent(error)
+                _mark_failed(delivery, error, permanent=permanent)
+                counts["failed" if permanent else "retry"] += 1
+                if isinstance(error, smtplib.SMTPServerDisconnected):
+                    connection.close()
+                    connection.open()
+            except TRANSIENT_ERRORS as error:
+                _mark_failed(delivery, error, permanent=False)
+                counts["retry"] += 1
+            else:
+                _mark_sent(delivery)
+                counts["sent"] += 1
+    finally:
+        try:
+            connection.close()
+        except Exception:  # closing a broken connection must not hide the outcome
+            logger.warning("closing the SMTP connection failed", exc_info=True)
+    return counts
+
+
+# --- The sweep ------------------------------------------------------------------------------
+
+
+def sweep(now: datetime.datetime | None = None) -> dict[str, int]:
+    """Enqueue whatever the on-commit path missed: updates due and not fanned out, rows left
+    pending, and rows stuck in "sending" after a worker died (lease expired)."""
+    now = now or timezone.now()
+    lease_expired = now - datetime.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
+    waiting = now - datetime.timedelta(seconds=30)
+    with scopes_disabled():
+        due_updates = list(
+            IncidentUpdate.objects.filter(
+                deliver_notifications=True, fanned_out_at__isnull=True, created_at__lt=waiting
+            ).values_list("pk", "organization_id")
+        )
+        stuck = (
+            Delivery.objects.filter(
+                Q(status=DeliveryStatus.PENDING, created_at__lt=waiting)
+                | Q(status=DeliveryStatus.SENDING, claimed_at__lt=lease_expired)
+            )
+            .values_list("update_id", "organization_id")
+            .distinct()
+        )
+        stuck_updates = list(stuck)
+    for update_id, _organization_id in due_updates:
+        enqueue_now(FAN_OUT_JOB, update_id)
+    jobs = 0
+    for update_id, organization_id in stuck_updates:
+        with scope(organization=organization_id):
+            ids = list(
+                Delivery.objects.filter(update_id=update_id)
+                .filter(
+                    Q(status=DeliveryStatus.PENDING)
+                    | Q(status=DeliveryStatus.SENDING, claimed_at__lt=lease_expired)
+                )
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+        size = settings.DELIVERY_BATCH_SIZE
+        for i in range(0, len(ids), size):
+            enqueue_now(SEND_JOB, ids[i : i + size])
+            jobs += 1
+    return {"fan_outs": len(due_updates), "send_jobs": jobs}
