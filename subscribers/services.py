@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime
 import logging
 import smtplib
-import socket
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -229,8 +228,13 @@ def enqueue_pending(update: IncidentUpdate) -> int:
 
 # --- Sending --------------------------------------------------------------------------------
 
-TRANSIENT_ERRORS = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, socket.timeout,
-                    TimeoutError, ConnectionError, OSError)  # fmt: skip
+
+
+def _release(deliveries: list[Delivery], error: Exception) -> int:
+    """The connection died: these rows go back to pending for the next attempt."""
+    for delivery in deliveries:
+        _mark_failed(delivery, error, permanent=False)
+    return len(deliveries)
 
 
 def _claim(delivery_ids: list[int]) -> list[Delivery]:
@@ -303,22 +307,23 @@ def send_deliveries(delivery_ids: list[int]) -> dict[str, int]:
         counts["retry"] = len(deliveries)
         return counts
     try:
-        for delivery in deliveries:
+        for index, delivery in enumerate(deliveries):
             update = delivery.update
             if update.pk not in rendered:
                 rendered[update.pk] = render_update(update)
             try:
                 connection.send_messages([message_for(rendered[update.pk], delivery)])
             except smtplib.SMTPException as error:
+                if isinstance(error, smtplib.SMTPServerDisconnected):
+                    counts["retry"] += _release(deliveries[index:], error)
+                    break
+                # The server answered for this message alone: 4xx retries, 5xx is final.
                 permanent = _is_permanent(error)
                 _mark_failed(delivery, error, permanent=permanent)
                 counts["failed" if permanent else "retry"] += 1
-                if isinstance(error, smtplib.SMTPServerDisconnected):
-                    connection.close()
-                    connection.open()
-            except TRANSIENT_ERRORS as error:
-                _mark_failed(delivery, error, permanent=False)
-                counts["retry"] += 1
+            except OSError as error:  # timeouts, resets: the connection is gone
+                counts["retry"] += _release(deliveries[index:], error)
+                break
             else:
                 _mark_sent(delivery)
                 counts["sent"] += 1

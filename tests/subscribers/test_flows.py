@@ -1,0 +1,159 @@
+import re
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django_scopes import scope, scopes_disabled
+
+from subscribers import services
+from subscribers.models import Delivery, Subscriber
+from tests.component_factories import ComponentFactory
+from tests.conftest import BASE_DOMAIN
+from tests.incident_factories import open_incident
+
+pytestmark = pytest.mark.django_db
+
+
+def link_in(message, kind):
+    return re.search(
+        rf"http://acme\.{re.escape(BASE_DOMAIN)}(/subscribe/{kind}/\S+)", message.body
+    )[1]
+
+
+def test_subscribe_confirm_notify_manage_unsubscribe(
+    public_client, page, django_capture_on_commit_callbacks
+):
+    api = ComponentFactory(page=page, name="API")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = public_client.post("/subscribe", {"email": "Reader@Example.test"})
+    assert response.status_code == 200
+    assert b"Check your inbox" in response.content
+    assert [m.to for m in mail.outbox] == [["reader@example.test"]]
+    assert mail.outbox[0].subject == "Confirm your subscription to Acme Cloud status"
+    confirm = link_in(mail.outbox[0], "confirm")
+
+    fresh = Client(HTTP_HOST=f"acme.{BASE_DOMAIN}")
+    response = fresh.get(confirm)
+    assert response.status_code == 200 and b"You're subscribed" in response.content
+
+    with django_capture_on_commit_callbacks(execute=True):
+        open_incident(page, name="API errors", body="Looking", component_statuses={api: None})
+    notice = mail.outbox[-1]
+    assert notice.to == ["reader@example.test"]
+    assert notice.subject == "[Acme Cloud] API errors — Investigating"
+    assert notice.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    unsubscribe = link_in(notice, "unsubscribe")
+    assert notice.extra_headers["List-Unsubscribe"].startswith(
+        f"<http://acme.{BASE_DOMAIN}{unsubscribe}>"
+    )
+    html = notice.alternatives[0][0]
+    assert "%%" not in html and "%%" not in notice.body
+
+    manage = link_in(notice, "manage")
+    assert fresh.get(manage).status_code == 200
+    fresh.post(manage, {"components": [api.public_id]})
+    with scopes_disabled():
+        subscriber = Subscriber.objects.get(email="reader@example.test")
+        assert list(subscriber.components.all()) == [api]
+
+    # A link scanner's GET does nothing; a cookie-less POST (RFC 8058) unsubscribes, no redirect.
+    assert Client(HTTP_HOST=f"acme.{BASE_DOMAIN}").get(unsubscribe).status_code == 200
+    subscriber.refresh_from_db()
+    assert subscriber.unsubscribed_at is None
+    one_click = Client(HTTP_HOST=f"acme.{BASE_DOMAIN}", enforce_csrf_checks=True)
+    response = one_click.post(unsubscribe, {"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    subscriber.refresh_from_db()
+    assert subscriber.unsubscribed_at is not None
+
+
+def test_the_answer_is_the_same_for_new_pending_and_confirmed(public_client, page):
+    answers = []
+    for _ in range(2):
+        answers.append(public_client.post("/subscribe", {"email": "a@example.test"}).content)
+    with scopes_disabled():
+        Subscriber.objects.filter(email="a@example.test").update(confirmed_at="2026-01-01T00:00Z")
+    answers.append(public_client.post("/subscribe", {"email": "a@example.test"}).content)
+    assert answers[0] == answers[1] == answers[2]
+
+
+def test_confirmation_is_resent_at_most_every_few_minutes(page, django_capture_on_commit_callbacks):
+    with scope(organization=page.organization_id), django_capture_on_commit_callbacks(execute=True):
+        services.subscribe(page, email="a@example.test")
+        services.subscribe(page, email="a@example.test")
+    assert len(mail.outbox) == 1
+
+
+def test_honeypot_and_rate_limits(public_client, page):
+    response = public_client.post("/subscribe", {"email": "bot@example.test", "website": "x"})
+    assert response.status_code == 200
+    with scopes_disabled():
+        assert Subscriber.objects.filter(email="bot@example.test").exists() is False
+    statuses = [
+        public_client.post("/subscribe", {"email": "same@example.test"}).status_code
+        for _ in range(6)
+    ]
+    assert statuses == [200, 200, 200, 200, 200, 429]
+
+
+def test_bad_email_is_a_400_with_the_input_kept(public_client, page):
+    response = public_client.post("/subscribe", {"email": "not-an-email"})
+    assert response.status_code == 400
+    assert b'value="not-an-email"' in response.content
+
+
+def test_forged_links_are_404(public_client, page):
+    assert public_client.get("/subscribe/confirm/forged").status_code == 404
+    assert public_client.post("/subscribe/unsubscribe/forged").status_code == 404
+
+
+def confirmed(page, email, components=()):
+    with scope(organization=page.organization_id):
+        subscriber = Subscriber.objects.create(organization=page.organization, page=page,
+                                               email=email, confirmed_at="2026-01-01T00:00Z")  # fmt: skip
+        subscriber.components.set(components)
+    return subscriber
+
+
+def test_fan_out_picks_interested_confirmed_subscribers_once(page):
+    api, web = ComponentFactory(page=page, name="API"), ComponentFactory(page=page, name="Web")
+    confirmed(page, "all@example.test")
+    confirmed(page, "api@example.test", [api])
+    confirmed(page, "web@example.test", [web])
+    gone = confirmed(page, "gone@example.test")
+    with scope(organization=page.organization_id):
+        Subscriber.objects.filter(pk=gone.pk).update(unsubscribed_at="2026-02-01T00:00Z")
+        Subscriber.objects.create(
+            organization=page.organization, page=page, email="pending@example.test"
+        )
+    incident = open_incident(page, component_statuses={api: None})
+    with scope(organization=page.organization_id):
+        update = incident.updates.get()
+        assert services.fan_out_update(update) == 2
+        assert services.fan_out_update(update) == 0
+        update.refresh_from_db()
+        assert update.fanned_out_at is not None
+        assert Delivery.objects.filter(update=update, status="sent").count() == 2
+    assert sorted(m.to[0] for m in mail.outbox) == ["all@example.test", "api@example.test"]
+
+
+def test_updates_without_notify_send_nothing(page):
+    confirmed(page, "all@example.test")
+    incident = open_incident(page, deliver_notifications=False)
+    with scope(organization=page.organization_id):
+        assert services.fan_out_update(incident.updates.get()) == 0
+    assert mail.outbox == []
+
+
+def test_sweep_fans_out_what_the_queue_missed(page):
+    import datetime
+
+    import time_machine
+
+    confirmed(page, "all@example.test")
+    open_incident(page)  # on-commit never ran in this test: as if Redis was down
+    assert mail.outbox == []
+    with time_machine.travel(datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=2)):
+        assert services.sweep()["fan_outs"] == 1
+    assert [m.to for m in mail.outbox] == [["all@example.test"]]
+    assert services.sweep() == {"fan_outs": 0, "send_jobs": 0}
