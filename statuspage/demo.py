@@ -76,7 +76,10 @@ def seed_content(demo: Demo) -> None:
     """Each app's demo content, in dependency order."""
     from components.demo import seed as seed_components
     from incidents.demo import seed as seed_incidents
+    from subscribers.demo import seed as seed_subscribers
 
     actor = Actor.for_user(demo.users[DEMO_LOGINS[0][0]])
     components = seed_components(demo.page, actor)
+    # Subscribers before incidents: the demo's past incidents notified no one anyway.
+    seed_subscribers(demo.page, components)
     seed_incidents(demo.page, actor, components)

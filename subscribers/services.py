@@ -229,7 +229,6 @@ def enqueue_pending(update: IncidentUpdate) -> int:
 # --- Sending --------------------------------------------------------------------------------
 
 
-
 def _release(deliveries: list[Delivery], error: Exception) -> int:
     """The connection died: these rows go back to pending for the next attempt."""
     for delivery in deliveries:

@@ -7,6 +7,7 @@ from django_scopes import scopes_disabled
 from components.models import Component, ComponentGroup
 from incidents.models import Incident
 from statuspage.models import Membership, Page, User
+from subscribers.models import Subscriber
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +39,7 @@ def test_seed_demo_prints_the_page_and_logins(capsys, settings):
     with scopes_disabled():
         assert Component.objects.filter(page=page).count() == 8
         assert ComponentGroup.objects.filter(page=page).count() == 3
+        assert Subscriber.objects.filter(page=page, confirmed_at__isnull=False).count() == 3
         kinds = list(
             Incident.objects.filter(page=page).values_list("kind", "status").order_by("kind")
         )

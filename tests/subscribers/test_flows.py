@@ -109,8 +109,9 @@ def test_forged_links_are_404(public_client, page):
 
 def confirmed(page, email, components=()):
     with scope(organization=page.organization_id):
-        subscriber = Subscriber.objects.create(organization=page.organization, page=page,
-                                               email=email, confirmed_at="2026-01-01T00:00Z")  # fmt: skip
+        subscriber = Subscriber.objects.create(
+            organization=page.organization, page=page, email=email, confirmed_at="2026-01-01T00:00Z"
+        )
         subscriber.components.set(components)
     return subscriber
 
