@@ -53,3 +53,12 @@ class AddSubscriberForm(forms.Form):
     def __init__(self, *args, page, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["components"].queryset = Component.objects.filter(page=page)
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(help_text="CSV: email, then component names separated by “;” "
+                           "(empty for everything). At most 50,000 rows.")  # fmt: skip
+    send_confirmation = forms.BooleanField(
+        required=False, initial=True,
+        label="Ask each address to confirm (untick only if they agreed elsewhere)",
+    )  # fmt: skip

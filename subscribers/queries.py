@@ -62,3 +62,12 @@ def delivery_stats(update_ids) -> dict[int, dict[str, int]]:
         key = {DeliveryStatus.SENT: "sent", DeliveryStatus.FAILED: "failed"}.get(status, "queued")
         bucket[key] += n
     return stats
+
+
+def list_failed_deliveries(update, limit: int = 200) -> list[Delivery]:
+    return list(
+        Delivery.objects.filter(update=update)
+        .exclude(error="")
+        .select_related("subscriber")
+        .order_by("-status", "subscriber__email")[:limit]
+    )

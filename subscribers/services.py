@@ -33,6 +33,7 @@ from statuspage.audit import record_audit
 from statuspage.errors import DomainError
 from statuspage.models import Page
 from statuspage.queue import enqueue_now, enqueue_on_commit
+from subscribers.csv_io import plan_import
 from subscribers.emails import message_for, render_update
 from subscribers.enums import DeliveryStatus
 from subscribers.models import Delivery, Subscriber
@@ -137,6 +138,28 @@ def add_subscriber(
         record_audit(page.organization, actor=actor, verb="subscriber.added", target=subscriber,
                      page=page, after={"email": email, "confirmed": skip_confirmation})  # fmt: skip
     return subscriber
+
+
+def import_subscribers(page: Page, *, actor: Actor, text: str, send_confirmation: bool) -> int:
+    """All rows or none: raises DomainError listing every bad row."""
+    plan = plan_import(page, text)
+    if plan.errors:
+        raise DomainError(" ".join(plan.errors[:20]) + (" …" if len(plan.errors) > 20 else ""),
+                          field="file")  # fmt: skip
+    now = timezone.now()
+    with transaction.atomic():
+        for email, components in plan.rows:
+            subscriber = Subscriber.objects.create(
+                organization_id=page.organization_id, page=page, email=email,
+                confirmed_at=None if send_confirmation else now,
+                confirmation_sent_at=now if send_confirmation else None,
+            )  # fmt: skip
+            subscriber.components.set(components)
+            if send_confirmation:
+                enqueue_on_commit(CONFIRM_JOB, subscriber.pk)
+        record_audit(page.organization, actor=actor, verb="subscriber.imported", target=page,
+                     page=page, after={"count": len(plan.rows)})  # fmt: skip
+    return len(plan.rows)
 
 
 def remove_subscriber(subscriber: Subscriber, *, actor: Actor) -> None:

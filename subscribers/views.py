@@ -2,18 +2,27 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from incidents.queries import get_incident_for_page, get_update_for_incident
 from statuspage.access import page_console
 from statuspage.actors import Actor
 from statuspage.enums import Role
 from statuspage.errors import DomainError
 from statuspage.forms import add_domain_error
 from subscribers import services
+from subscribers.csv_io import export_csv
 from subscribers.enums import SubscriberState
-from subscribers.forms import AddSubscriberForm
-from subscribers.queries import get_subscriber_for_page, list_subscribers, subscriber_counts
+from subscribers.forms import AddSubscriberForm, ImportForm
+from subscribers.queries import (
+    delivery_stats,
+    get_subscriber_for_page,
+    list_failed_deliveries,
+    list_subscribers,
+    subscriber_counts,
+)
 
 
 def _render_list(request, form=None, status=200):
@@ -82,3 +91,46 @@ def subscriber_resend(request, subscriber_id):
 def subscriber_unquarantine(request, subscriber_id):
     return _act(request, subscriber_id, services.lift_quarantine,
                 "{email} will get emails again.")  # fmt: skip
+
+
+@page_console(Role.RESPONDER)
+def update_deliveries(request, incident_id, update_id):
+    """How an update's notifications went: queued / sent / failed, and why they failed."""
+    incident = get_incident_for_page(request.page, incident_id)
+    update = get_update_for_incident(incident, update_id)
+    context = {
+        "incident": incident,
+        "update": update,
+        "stats": delivery_stats([update.pk]).get(update.pk, {"queued": 0, "sent": 0, "failed": 0}),
+        "failures": list_failed_deliveries(update),
+    }
+    return render(request, "console/subscribers/deliveries.html", context)
+
+
+@page_console(Role.ADMIN)
+def subscriber_export(request):
+    text = export_csv(list_subscribers(request.page))
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{request.page.slug}-subscribers.csv"'
+    return response
+
+
+@page_console(Role.ADMIN)
+def subscriber_import(request):
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            text = form.cleaned_data["file"].read().decode("utf-8-sig")
+            count = services.import_subscribers(
+                request.page, actor=Actor.for_user(request.user), text=text,
+                send_confirmation=form.cleaned_data["send_confirmation"],
+            )  # fmt: skip
+        except UnicodeDecodeError:
+            form.add_error("file", "Save the file as UTF-8 CSV and try again.")
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, f"{count} subscribers imported.")
+            return redirect("subscribers:list", request.page.slug)
+    status = 400 if form.errors else 200
+    return render(request, "console/subscribers/import.html", {"form": form}, status=status)
