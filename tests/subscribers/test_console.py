@@ -74,8 +74,10 @@ def test_import_is_all_or_nothing(console_client, page):
 
 def test_delivery_stats_of_an_update(console_client, page):
     with scope(organization=page.organization_id):
-        Subscriber.objects.create(organization=page.organization, page=page,
-                                  email="a@example.test", confirmed_at="2026-01-01T00:00Z")  # fmt: skip
+        Subscriber.objects.create(
+            organization=page.organization, page=page, email="a@example.test",
+            confirmed_at="2026-01-01T00:00Z",
+        )  # fmt: skip
     incident = open_incident(page)
     with scope(organization=page.organization_id):
         update = incident.updates.get()
