@@ -17,6 +17,9 @@ from subscribers.models import Delivery, Subscriber
 
 MANAGE = "%%MANAGE_URL%%"
 UNSUBSCRIBE = "%%UNSUBSCRIBE_URL%%"
+RECIPIENT = "%%RECIPIENT%%"
+MESSAGE_ID = "%%MESSAGE_ID%%"
+TOKEN = "%%MANAGE_TOKEN%%"
 
 
 @dataclass(frozen=True)
@@ -48,20 +51,16 @@ def render_update(update: IncidentUpdate) -> RenderedUpdate:
     )
 
 
-def message_for(rendered: RenderedUpdate, delivery: Delivery) -> EmailMultiAlternatives:
-    subscriber = delivery.subscriber
-    manage, unsubscribe = manage_url(subscriber), unsubscribe_url(subscriber)
+def _message(rendered: RenderedUpdate, *, to: str, message_id: str, manage: str,
+             unsubscribe: str, token: str) -> EmailMultiAlternatives:  # fmt: skip
     sender = parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or "status@localhost"
     message = EmailMultiAlternatives(
         subject=rendered.subject,
         body=rendered.text.replace(MANAGE, manage).replace(UNSUBSCRIBE, unsubscribe),
-        to=[subscriber.email],
+        to=[to],
         headers={
-            # Deterministic, so a resend after a crash is recognisable as the same message.
-            "Message-ID": f"<delivery-{delivery.pk}.{rendered.update_public_id}@"
-            f"{settings.BASE_DOMAIN}>",
-            "List-Unsubscribe": f"<{unsubscribe}>, "
-            f"<mailto:{sender}?subject=unsubscribe%20{manage_token(subscriber)}>",
+            "Message-ID": message_id,
+            "List-Unsubscribe": f"<{unsubscribe}>, <mailto:{sender}?subject=unsubscribe%20{token}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             "Auto-Submitted": "auto-generated",
         },
@@ -70,6 +69,64 @@ def message_for(rendered: RenderedUpdate, delivery: Delivery) -> EmailMultiAlter
         rendered.html.replace(MANAGE, manage).replace(UNSUBSCRIBE, unsubscribe), "text/html"
     )
     return message
+
+
+def _message_id(rendered: RenderedUpdate, delivery_id) -> str:
+    # Deterministic, so a resend after a crash is recognisable as the same message.
+    return f"<delivery-{delivery_id}.{rendered.update_public_id}@{settings.BASE_DOMAIN}>"
+
+
+def message_for(rendered: RenderedUpdate, delivery: Delivery) -> EmailMultiAlternatives:
+    subscriber = delivery.subscriber
+    return _message(
+        rendered,
+        to=subscriber.email,
+        message_id=_message_id(rendered, delivery.pk),
+        manage=manage_url(subscriber),
+        unsubscribe=unsubscribe_url(subscriber),
+        token=manage_token(subscriber),
+    )
+
+
+@dataclass(frozen=True)
+class PreparedUpdate:
+    """The update's whole MIME message, built once, with placeholders for what differs per
+    recipient. Building a message with the email package costs ~2 ms; substituting a few
+    strings in bytes costs microseconds, which is what lets a worker send hundreds a second."""
+
+    rendered: RenderedUpdate
+    sender: str
+    template: bytes | None  # None when an encoding hid a placeholder: build each message
+
+    def for_delivery(self, delivery: Delivery) -> tuple[str, bytes | EmailMultiAlternatives]:
+        subscriber = delivery.subscriber
+        if self.template is None:
+            return subscriber.email, message_for(self.rendered, delivery)
+        values = {
+            RECIPIENT: subscriber.email,
+            MESSAGE_ID: _message_id(self.rendered, delivery.pk)[1:-1],
+            MANAGE: manage_url(subscriber),
+            UNSUBSCRIBE: unsubscribe_url(subscriber),
+            TOKEN: manage_token(subscriber),
+        }
+        data = self.template
+        for placeholder, value in values.items():
+            data = data.replace(placeholder.encode(), value.encode())
+        return subscriber.email, data
+
+
+def prepare_update(update: IncidentUpdate) -> PreparedUpdate:
+    rendered = render_update(update)
+    sender = settings.DEFAULT_FROM_EMAIL
+    message = _message(rendered, to=f"{RECIPIENT}@recipient.invalid",
+                       message_id=f"<{MESSAGE_ID}>", manage=MANAGE, unsubscribe=UNSUBSCRIBE,
+                       token=TOKEN)  # fmt: skip
+    data = message.message().as_bytes(linesep="\r\n")
+    data = data.replace(f"{RECIPIENT}@recipient.invalid".encode(), RECIPIENT.encode())
+    intact = all(
+        data.count(p.encode()) >= 1 for p in (RECIPIENT, MESSAGE_ID, MANAGE, UNSUBSCRIBE, TOKEN)
+    )
+    return PreparedUpdate(rendered, sender, data if intact else None)
 
 
 def send_confirmation_email(subscriber: Subscriber) -> None:

@@ -18,6 +18,7 @@ import datetime
 import logging
 import smtplib
 from collections.abc import Iterable
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import get_connection
@@ -34,7 +35,7 @@ from statuspage.errors import DomainError
 from statuspage.models import Page
 from statuspage.queue import enqueue_now, enqueue_on_commit
 from subscribers.csv_io import plan_import
-from subscribers.emails import message_for, render_update
+from subscribers.emails import PreparedUpdate, message_for, prepare_update
 from subscribers.enums import DeliveryStatus
 from subscribers.models import Delivery, Subscriber
 
@@ -312,6 +313,20 @@ def _mark_failed(delivery: Delivery, error: Exception, *, permanent: bool) -> No
         subscriber.save(update_fields=fields)
 
 
+def _send(connection, prepared: PreparedUpdate, delivery: Delivery) -> None:
+    recipient, message = prepared.for_delivery(delivery)
+    smtp = getattr(connection, "connection", None)
+    if isinstance(message, bytes) and isinstance(smtp, smtplib.SMTP):
+        sender = parseaddr(prepared.sender)[1] or prepared.sender
+        refused = smtp.sendmail(sender, [recipient], message)
+        if refused:
+            raise smtplib.SMTPRecipientsRefused(refused)
+        return
+    if isinstance(message, bytes):  # a non-SMTP backend (console, locmem): build it properly
+        message = message_for(prepared.rendered, delivery)
+    connection.send_messages([message])
+
+
 def send_deliveries(delivery_ids: list[int]) -> dict[str, int]:
     """Send one batch over one SMTP connection. Returns counts by outcome; rows left pending
     by a transient error are retried by the caller's job (with back-off) or the sweep."""
@@ -319,7 +334,7 @@ def send_deliveries(delivery_ids: list[int]) -> dict[str, int]:
     counts = {"sent": 0, "failed": 0, "retry": 0}
     if not deliveries:
         return counts
-    rendered = {}
+    prepared: dict[int, PreparedUpdate] = {}
     connection = get_connection()
     try:
         connection.open()
@@ -331,10 +346,10 @@ def send_deliveries(delivery_ids: list[int]) -> dict[str, int]:
     try:
         for index, delivery in enumerate(deliveries):
             update = delivery.update
-            if update.pk not in rendered:
-                rendered[update.pk] = render_update(update)
+            if update.pk not in prepared:
+                prepared[update.pk] = prepare_update(update)
             try:
-                connection.send_messages([message_for(rendered[update.pk], delivery)])
+                _send(connection, prepared[update.pk], delivery)
             except smtplib.SMTPException as error:
                 if isinstance(error, smtplib.SMTPServerDisconnected):
                     counts["retry"] += _release(deliveries[index:], error)

@@ -41,9 +41,19 @@ def later(minutes):
 def test_every_subscriber_gets_one_message_with_headers(page, smtp_sink):
     update = fan_out(page, [f"r{i}@example.test" for i in range(20)])
     assert smtp_sink.recipients() == sorted(f"r{i}@example.test" for i in range(20))
-    _, message = smtp_sink.messages[0]
+    rcpts, message = smtp_sink.messages[0]
+    assert message["To"] == rcpts[0]
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert message["Message-ID"].startswith("<delivery-")
+    with scope(organization=page.organization_id):
+        subscriber = Subscriber.objects.get(email=rcpts[0])
+    from subscribers.links import manage_url, unsubscribe_url
+
+    text, html = (part.get_payload(decode=True).decode() for part in message.get_payload())
+    for body in (text, html):
+        assert manage_url(subscriber) in body and unsubscribe_url(subscriber) in body
+        assert "%%" not in body
+    assert message["List-Unsubscribe"].startswith(f"<{unsubscribe_url(subscriber)}>")
     assert set(statuses(update).values()) == {"sent"}
     with scope(organization=page.organization_id):
         services.fan_out_update(update)
