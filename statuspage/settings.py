@@ -290,3 +290,5 @@ SUBSCRIBER_QUARANTINE_AFTER = env_int("SUBSCRIBER_QUARANTINE_AFTER", 3)
 DELIVERY_BATCH_SIZE = env_int("DELIVERY_BATCH_SIZE", 250)
 DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 300)
 DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 8)
+# Accepted messages are marked sent in groups of this size (the duplicate window of a crash).
+DELIVERY_MARK_EVERY = env_int("DELIVERY_MARK_EVERY", 25)

@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 
 from incidents.models import IncidentUpdate
 from statuspage.page_urls import public_base_url
-from subscribers.links import confirm_url, manage_token, manage_url, unsubscribe_url
+from subscribers.links import confirm_url, manage_links
 from subscribers.models import Delivery, Subscriber
 
 MANAGE = "%%MANAGE_URL%%"
@@ -78,14 +78,9 @@ def _message_id(rendered: RenderedUpdate, delivery_id) -> str:
 
 def message_for(rendered: RenderedUpdate, delivery: Delivery) -> EmailMultiAlternatives:
     subscriber = delivery.subscriber
-    return _message(
-        rendered,
-        to=subscriber.email,
-        message_id=_message_id(rendered, delivery.pk),
-        manage=manage_url(subscriber),
-        unsubscribe=unsubscribe_url(subscriber),
-        token=manage_token(subscriber),
-    )
+    manage, unsubscribe, token = manage_links(subscriber)
+    return _message(rendered, to=subscriber.email, message_id=_message_id(rendered, delivery.pk),
+                    manage=manage, unsubscribe=unsubscribe, token=token)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -102,12 +97,13 @@ class PreparedUpdate:
         subscriber = delivery.subscriber
         if self.template is None:
             return subscriber.email, message_for(self.rendered, delivery)
+        manage, unsubscribe, token = manage_links(subscriber)
         values = {
             RECIPIENT: subscriber.email,
             MESSAGE_ID: _message_id(self.rendered, delivery.pk)[1:-1],
-            MANAGE: manage_url(subscriber),
-            UNSUBSCRIBE: unsubscribe_url(subscriber),
-            TOKEN: manage_token(subscriber),
+            MANAGE: manage,
+            UNSUBSCRIBE: unsubscribe,
+            TOKEN: token,
         }
         data = self.template
         for placeholder, value in values.items():

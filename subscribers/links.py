@@ -32,9 +32,16 @@ def confirm_url(subscriber: Subscriber) -> str:
     return f"{public_base_url(subscriber.page)}/subscribe/confirm/{confirm_token(subscriber)}"
 
 
+def manage_links(subscriber: Subscriber) -> tuple[str, str, str]:
+    """(manage URL, unsubscribe URL, token) from one signature."""
+    token = manage_token(subscriber)
+    base = f"{public_base_url(subscriber.page)}/subscribe"
+    return f"{base}/manage/{token}", f"{base}/unsubscribe/{token}", token
+
+
 def manage_url(subscriber: Subscriber) -> str:
-    return f"{public_base_url(subscriber.page)}/subscribe/manage/{manage_token(subscriber)}"
+    return manage_links(subscriber)[0]
 
 
 def unsubscribe_url(subscriber: Subscriber) -> str:
-    return f"{public_base_url(subscriber.page)}/subscribe/unsubscribe/{manage_token(subscriber)}"
+    return manage_links(subscriber)[1]

@@ -23,7 +23,7 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
@@ -289,11 +289,27 @@ def _is_permanent(error: Exception) -> bool:
     return code is not None and 500 <= code < 600
 
 
-def _mark_sent(delivery: Delivery) -> None:
-    Delivery.objects.filter(pk=delivery.pk).update(
-        status=DeliveryStatus.SENT, sent_at=timezone.now(), attempts=delivery.attempts + 1,
-        error="",
-    )  # fmt: skip
+class SentMarker:
+    """Marks accepted messages sent, a few at a time: one UPDATE per message would cost more
+    than sending it. A crash loses at most the unflushed marks, so each of those recipients
+    gets at most one duplicate — the guarantee we state."""
+
+    def __init__(self, every: int):
+        self.every = every
+        self.pending: list[int] = []
+
+    def add(self, delivery: Delivery) -> None:
+        self.pending.append(delivery.pk)
+        if len(self.pending) >= self.every:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            Delivery.objects.filter(pk__in=self.pending).update(
+                status=DeliveryStatus.SENT, sent_at=timezone.now(), attempts=F("attempts") + 1,
+                error="",
+            )  # fmt: skip
+            self.pending = []
 
 
 def _mark_failed(delivery: Delivery, error: Exception, *, permanent: bool) -> None:
@@ -335,6 +351,7 @@ def send_deliveries(delivery_ids: list[int]) -> dict[str, int]:
     if not deliveries:
         return counts
     prepared: dict[int, PreparedUpdate] = {}
+    marker = SentMarker(settings.DELIVERY_MARK_EVERY)
     connection = get_connection()
     try:
         connection.open()
@@ -362,9 +379,10 @@ def send_deliveries(delivery_ids: list[int]) -> dict[str, int]:
                 counts["retry"] += _release(deliveries[index:], error)
                 break
             else:
-                _mark_sent(delivery)
+                marker.add(delivery)
                 counts["sent"] += 1
     finally:
+        marker.flush()
         try:
             connection.close()
         except Exception:  # closing a broken connection must not hide the outcome

@@ -1,0 +1,216 @@
+"""Benchmark of the notification fan-out (issue: "an email fan-out that loses nothing").
+
+Seeds 100,000 confirmed subscribers, posts one update through the console view, lets two RQ
+workers deliver it to Postfix's smtp-sink (whose own cost is negligible) and prints: time from
+the post to the last accepted message, emails/s, peak worker RSS, the console's post-update
+response time (p50/p95 over 11 posts), and the raw ceiling measured in the same run: the same
+number of processes pushing one pre-built message each over one SMTP connection.
+
+Needs PostgreSQL and Redis on 127.0.0.1 and Debian's postfix package (for smtp-sink).
+`BENCH_SUBSCRIBERS` changes the count.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import smtplib
+import statistics
+import subprocess
+import sys
+import time
+from multiprocessing import Pool
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SUBSCRIBERS = int(os.environ.get("BENCH_SUBSCRIBERS", "100000"))
+WORKERS = 2
+SINK_PORT = 2525
+ENV = {
+    "DJANGO_SETTINGS_MODULE": "statuspage.settings",
+    "DEBUG": "false",
+    "SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789abcdef",
+    "DATABASE_URL": os.environ.get(
+        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/statuspage_bench"
+    ),
+    "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
+    "EMAIL_URL": f"smtp://127.0.0.1:{SINK_PORT}/?timeout=30",
+    "APP_HOST": "localhost",
+    "BASE_DOMAIN": "bench.test",
+    "SITE_SCHEME": "http",
+    "SECURE_SSL_REDIRECT": "false",
+    "BEHIND_TLS_PROXY": "false",
+    "AXES_ENABLED": "false",
+    "LOG_LEVEL": "WARNING",
+}
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+def raw_sender(count: int) -> float:
+    message = (
+        b"From: status@bench.test\r\nTo: someone@example.test\r\nSubject: raw ceiling\r\n"
+        b"Message-ID: <raw@bench.test>\r\n\r\n" + b"x" * 3000 + b"\r\n"
+    )
+    started = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", SINK_PORT) as smtp:
+        for _ in range(count):
+            smtp.sendmail("status@bench.test", ["someone@example.test"], message)
+    return time.perf_counter() - started
+
+
+def raw_ceiling(total: int) -> float:
+    with Pool(WORKERS) as pool:
+        started = time.perf_counter()
+        pool.map(raw_sender, [total // WORKERS] * WORKERS)
+        return total / (time.perf_counter() - started)
+
+
+def rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def family(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    try:
+        kids = [int(p) for p in children.read_text().split()]
+    except OSError:
+        kids = []
+    return [pid, *[k for kid in kids for k in family(kid)]]
+
+
+def main() -> None:
+    os.environ.update(ENV)
+    if not Path("/usr/sbin/smtp-sink").exists():
+        sys.exit("bench: needs Debian's postfix package for /usr/sbin/smtp-sink")
+    from bench.public_page import prepare_environment
+
+    prepare_environment()
+    subprocess.run(["redis-cli", "-n", ENV["REDIS_URL"].rsplit("/", 1)[1], "flushdb"],
+                   check=True, capture_output=True)  # fmt: skip
+    sink = subprocess.Popen(["/usr/sbin/smtp-sink", "-u", "nobody", "-c",
+                             f"127.0.0.1:{SINK_PORT}", "1000"],
+                            stdout=subprocess.DEVNULL)  # fmt: skip
+    time.sleep(0.5)
+    workers = []
+    try:
+        import django
+
+        django.setup()
+        from django.db.models import Max
+        from django.test import Client
+        from django_scopes import scope, scopes_disabled
+
+        from incidents.models import Incident, IncidentUpdate
+        from incidents.services import open_incident
+        from statuspage.actors import Actor
+        from statuspage.models import Page, User
+        from statuspage.services import sign_up
+        from subscribers.models import Delivery, Subscriber
+
+        with scopes_disabled():
+            page = Page.objects.filter(slug="notify").first()
+            if page is None:
+                page = sign_up(name="Notify", email="notify@bench.test",
+                               password="bench-password-123", organization_name="Notify",
+                               page_name="Notify", page_slug="notify").page  # fmt: skip
+            have = Subscriber.objects.filter(page=page).count()
+            if have < SUBSCRIBERS:
+                log(f"seeding {SUBSCRIBERS - have} subscribers…")
+                Subscriber.objects.bulk_create(
+                    (Subscriber(organization_id=page.organization_id, page=page,
+                                email=f"reader{i}@example.test",
+                                confirmed_at="2026-01-01T00:00Z")
+                     for i in range(have, SUBSCRIBERS)),
+                    batch_size=5000,
+                )  # fmt: skip
+            Delivery.objects.filter(update__incident__page=page).delete()
+            owner = User.objects.get(email="notify@bench.test")
+        with scope(organization=page.organization_id):
+            incident = (
+                Incident.objects.filter(page=page).first()
+                or open_incident(
+                    page,
+                    actor=Actor.system("bench"),
+                    name="Bench incident",
+                    deliver_notifications=False,
+                )  # fmt: skip
+            )
+        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d",
+                        ENV["DATABASE_URL"].rsplit("/", 1)[1], "-qc", "ANALYZE"], check=True)  # fmt: skip
+
+        log(f"raw ceiling: {WORKERS} processes × one SMTP connection, pre-built messages…")
+        ceiling = raw_ceiling(min(SUBSCRIBERS, 40000))
+
+        for _ in range(WORKERS):
+            workers.append(subprocess.Popen(
+                [sys.executable, "manage.py", "rqworker", "default"], cwd=ROOT, env=os.environ,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            ))  # fmt: skip
+        time.sleep(3)  # workers connect and wait
+
+        client = Client(HTTP_HOST="localhost")
+        client.force_login(owner)
+        url = f"/console/notify/incidents/{incident.public_id}/updates/"
+        timings = []
+        for n in range(11):
+            notify = n == 10
+            data = {"status": "identified", "body": f"Update {n}"}
+            if notify:
+                data["deliver_notifications"] = "on"
+                posted_at = time.time()
+            started = time.perf_counter()
+            response = client.post(url, data)
+            timings.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 302, response.status_code
+        with scopes_disabled():
+            update = IncidentUpdate.objects.filter(incident=incident).order_by("-id").first()
+        peak_kb, deadline = 0, time.time() + 600
+        while time.time() < deadline:
+            peak_kb = max(peak_kb, *(sum(rss_kb(p) for p in family(w.pid)) for w in workers))
+            with scopes_disabled():
+                sent = Delivery.objects.filter(update=update, status="sent").count()
+            if sent >= SUBSCRIBERS:
+                break
+            time.sleep(0.25)
+        with scopes_disabled():
+            last = Delivery.objects.filter(update=update).aggregate(Max("sent_at"))["sent_at__max"]
+            failed = Delivery.objects.filter(update=update).exclude(status="sent").count()
+        elapsed = last.timestamp() - posted_at
+        rate = sent / elapsed
+        timings.sort()
+        log("")
+        log(
+            f"== notification benchmark: {SUBSCRIBERS} subscribers, {WORKERS} RQ workers, smtp-sink"
+        )
+        log(f"post → last accepted message   {elapsed:.1f} s   target ≤ 90 s")
+        log(f"throughput                     {rate:.0f} emails/s   target ≥ 1,100")
+        log(f"raw ceiling (same processes)   {ceiling:.0f} emails/s;  ratio {rate / ceiling:.2f}"
+            "   target ≥ 0.70")  # fmt: skip
+        log(f"peak worker RSS (worker+horse) {peak_kb / 1024:.0f} MB   target ≤ 300 MB")
+        log(f"post-update response           p50 {statistics.median(timings):.0f} ms, "
+            f"p95 {timings[int(len(timings) * 0.95) - 1]:.0f} ms   target p95 ≤ 150 ms")  # fmt: skip
+        log(f"sent {sent}, not sent {failed}")
+        print(json.dumps({"seconds": round(elapsed, 1), "emails_per_second": round(rate),
+                          "raw_ceiling": round(ceiling), "peak_rss_mb": round(peak_kb / 1024),
+                          "post_p95_ms": round(timings[int(len(timings) * 0.95) - 1])}))  # fmt: skip
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            worker.wait(timeout=30)
+        sink.terminate()
+
+
+if __name__ == "__main__":
+    main()
