@@ -35,23 +35,29 @@ def real_queue(settings):
     queue.empty()
 
 
-def run_worker(smtp_port: int) -> None:
+def _worker_env(smtp_port: int, redis_url: str | None = None, **extra: str) -> dict:
     database = connection.settings_dict
-    env = {
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "statuspage.settings",
         "DEBUG": "true",
         "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:"
         f"{database['PORT'] or 5432}/{database['NAME']}",
+        "REDIS_URL": redis_url or os.environ["REDIS_URL"],
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}/?timeout=5",
         "APP_HOST": django_settings.APP_HOST,
         "BASE_DOMAIN": django_settings.BASE_DOMAIN,
         "SITE_PORT": "",
         "SITE_SCHEME": "http",
+        **extra,
     }
+
+
+def run_worker(smtp_port: int, redis_url: str | None = None, **extra: str) -> None:
     subprocess.run(
         [sys.executable, "manage.py", "rqworker", "default", "--burst"],
-        cwd=ROOT, env=env, check=True, capture_output=True, timeout=300,
+        cwd=ROOT, env=_worker_env(smtp_port, redis_url, **extra), check=True,
+        capture_output=True, timeout=300,
     )  # fmt: skip
 
 
@@ -91,3 +97,112 @@ def test_one_email_per_interested_subscriber_through_a_real_worker(
     run_worker(django_settings.EMAIL_PORT)
     assert len(smtp_sink.messages) == 900
     assert Component.objects.with_scopes_disabled().count() == 2
+
+
+def test_redis_down_while_posting_loses_nothing(
+    page, smtp_sink, real_queue, settings, django_capture_on_commit_callbacks
+):
+    """The operator's post succeeds with Redis down; the sweep delivers once it is back."""
+    import time as clock
+
+    port = _free_port()
+    redis = _start_redis(port)
+    settings.RQ_QUEUES = {"default": {"URL": f"redis://127.0.0.1:{port}/0"}}
+    with scope(organization=page.organization_id):
+        Subscriber.objects.create(
+            organization=page.organization, page=page, email="a@example.test",
+            confirmed_at="2026-01-01T00:00Z",
+        )  # fmt: skip
+    redis.terminate()
+    redis.wait()
+    with scope(organization=page.organization_id), django_capture_on_commit_callbacks(execute=True):
+        incident = open_incident(page, actor=Actor.system("test"), name="Redis is down")
+    assert incident.pk is not None
+    redis = _start_redis(port)
+    try:
+        import datetime
+
+        import time_machine
+
+        from subscribers.services import sweep
+
+        later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=2)
+        with time_machine.travel(later, tick=False):
+            assert sweep()["fan_outs"] == 1
+        clock.sleep(0.1)
+        run_worker(django_settings.EMAIL_PORT, redis_url=f"redis://127.0.0.1:{port}/0")
+    finally:
+        redis.terminate()
+        redis.wait()
+    assert smtp_sink.recipients() == ["a@example.test"]
+
+
+def test_a_killed_worker_loses_nothing_and_duplicates_at_most_once(
+    page, smtp_sink, real_queue, settings, django_capture_on_commit_callbacks
+):
+    import signal
+    import time as clock
+
+    settings.DELIVERY_LEASE_SECONDS = 2
+    smtp_sink.stall_seconds = 0.02
+    emails = [f"k{i}@example.test" for i in range(200)]
+    with scope(organization=page.organization_id):
+        Subscriber.objects.bulk_create(
+            Subscriber(organization=page.organization, page=page, email=email,
+                       confirmed_at="2026-01-01T00:00Z")
+            for email in emails
+        )  # fmt: skip
+        with django_capture_on_commit_callbacks(execute=True):
+            open_incident(page, actor=Actor.system("test"), name="Kill the worker")
+    extra = {"DELIVERY_BATCH_SIZE": "100", "DELIVERY_MARK_EVERY": "5"}
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "rqworker", "default"], cwd=ROOT,
+        env=_worker_env(django_settings.EMAIL_PORT, **extra), start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = clock.time() + 60
+    while len(smtp_sink.messages) < 30 and clock.time() < deadline:
+        clock.sleep(0.05)
+    os.killpg(worker.pid, signal.SIGKILL)  # the worker and its work horse, mid-batch
+    worker.wait()
+    delivered_before = len(smtp_sink.messages)
+    assert 30 <= delivered_before < 200
+    smtp_sink.stall_seconds = 0
+    clock.sleep(2.5)  # the lease of the killed batch expires
+    from subscribers.services import sweep
+
+    sweep()
+    run_worker(django_settings.EMAIL_PORT, **extra)
+    received = smtp_sink.recipients()
+    assert sorted(set(received)) == sorted(emails)  # nothing lost
+    copies = {email: received.count(email) for email in emails}
+    assert max(copies.values()) <= 2  # at most one duplicate per recipient
+    assert sum(c - 1 for c in copies.values()) <= 100  # only the batch in flight
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start_redis(port: int) -> subprocess.Popen:
+    import shutil
+    import time as clock
+
+    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    import redis as redis_client
+
+    for _ in range(100):
+        try:
+            redis_client.Redis(port=port).ping()
+            return process
+        except redis_client.ConnectionError:
+            clock.sleep(0.05)
+    raise RuntimeError("redis-server did not start")
