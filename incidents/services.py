@@ -812,3 +812,17 @@ def delete_incident_template(template: IncidentTemplate, *, actor: Actor) -> Non
             target=template, page=template.page,
         )  # fmt: skip
         template.delete()
+
+
+def set_postmortem_published(incident: Incident, *, published: bool) -> Incident:
+    """Publishing a postmortem moves a resolved incident to `postmortem` (and back on
+    unpublish). No update is posted and nobody is notified: a postmortem is read, not pushed.
+    Called inside the postmortems service's transaction."""
+    incident = _lock(incident)
+    if published and incident.status == IncidentStatus.RESOLVED:
+        incident.status = IncidentStatus.POSTMORTEM
+    elif not published and incident.status == IncidentStatus.POSTMORTEM:
+        incident.status = IncidentStatus.RESOLVED
+    incident.save(update_fields=["status", "updated_at"])
+    public_content_changed(incident.page)
+    return incident

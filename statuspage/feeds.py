@@ -6,6 +6,7 @@ from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 
 from incidents.models import Incident
 from incidents.queries import with_timeline
+from postmortems.queries import published_postmortems
 from statuspage.page_urls import public_base_url
 
 FEED_SIZE = 50
@@ -30,11 +31,15 @@ class HistoryFeed(Feed):
         return f"Incidents and scheduled maintenance of {page.name}."
 
     def items(self, page):
-        return list(
+        incidents = list(
             with_timeline(Incident.objects.filter(page=page).select_related("page")).order_by(
                 "-updated_at", "-id"
             )[:FEED_SIZE]
         )
+        postmortems = published_postmortems(i.pk for i in incidents)
+        for incident in incidents:
+            incident.published_postmortem = postmortems.get(incident.pk)
+        return incidents
 
     def item_title(self, incident):
         return incident.name
@@ -46,6 +51,9 @@ class HistoryFeed(Feed):
         return self.item_link(incident)
 
     def item_description(self, incident):
+        postmortem = getattr(incident, "published_postmortem", None)
+        if postmortem is not None:  # the postmortem is the incident's latest word
+            return f"<p><strong>Postmortem: {postmortem.title}</strong></p>{postmortem.body_html}"
         latest = next(iter(incident.updates.all()), None)
         if latest is None:
             return ""
@@ -55,6 +63,9 @@ class HistoryFeed(Feed):
         return incident.started_at
 
     def item_updateddate(self, incident):
+        postmortem = getattr(incident, "published_postmortem", None)
+        if postmortem is not None:
+            return postmortem.updated_at
         latest = next(iter(incident.updates.all()), None)
         return latest.display_at if latest else incident.updated_at
 

@@ -195,19 +195,23 @@ class PublicCacheMiddleware:
         return django_response(entry, request)
 
 
+def mark_public(response, max_age: int = 10, stale_while_revalidate: int = 60):
+    """Let browsers and CDNs keep `response` `max_age` seconds and serve it stale while they
+    revalidate; we store it until the content changes."""
+    if response.status_code in (200, 404) and not response.has_header("Cache-Control"):
+        response["Cache-Control"] = (
+            f"public, max-age={max_age}, stale-while-revalidate={stale_while_revalidate}"
+        )
+    return response
+
+
 def cache_publicly(max_age: int = 10, stale_while_revalidate: int = 60):
-    """Mark a public view's response as shareable: browsers and CDNs may keep it `max_age`
-    seconds and serve it stale while revalidating; we store it until the content changes."""
+    """View decorator: the response is shareable (see `mark_public`)."""
 
     def decorator(view):
         @functools.wraps(view)
         def wrapped(request, *args, **kwargs):
-            response = view(request, *args, **kwargs)
-            if response.status_code in (200, 404) and not response.has_header("Cache-Control"):
-                response["Cache-Control"] = (
-                    f"public, max-age={max_age}, stale-while-revalidate={stale_while_revalidate}"
-                )
-            return response
+            return mark_public(view(request, *args, **kwargs), max_age, stale_while_revalidate)
 
         return wrapped
 

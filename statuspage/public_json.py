@@ -99,7 +99,7 @@ def update_json(update: IncidentUpdate, incident: Incident, zone) -> dict:
     }
 
 
-def incident_json(incident: Incident, page: Page, zone) -> dict:
+def incident_json(incident: Incident, page: Page, zone, postmortem=None) -> dict:
     """An incident (or maintenance, which adds its window) with its updates and components;
     expects `with_timeline` prefetching."""
     data = {

@@ -11,6 +11,11 @@ from subscribers import public_views as subscriptions
 public_patterns = [
     path("", public.page_home, name="home"),
     path("incidents/<str:incident_id>", public.incident_detail, name="incident"),
+    path(
+        "incidents/<str:incident_id>/postmortem",
+        public.incident_postmortem,
+        name="incident-postmortem",
+    ),
     path("history", public.history, name="history"),
     path("history.rss", cache_publicly(max_age=60)(HistoryFeed()), name="feed-rss"),
     path("history.atom", cache_publicly(max_age=60)(AtomHistoryFeed()), name="feed-atom"),

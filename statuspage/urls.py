@@ -16,4 +16,5 @@ urlpatterns = [
     path("console/<slug:page_slug>/components/", include("components.urls")),
     path("console/<slug:page_slug>/incidents/", include("incidents.urls")),
     path("console/<slug:page_slug>/subscribers/", include("subscribers.urls")),
+    path("console/<slug:page_slug>/postmortems/", include("postmortems.urls")),
 ]

@@ -16,8 +16,9 @@ from django.views.decorators.http import require_safe
 
 from components.models import Component
 from incidents.queries import get_incident_for_page, history_incidents
+from postmortems.queries import find_postmortem, preview_allows, published_postmortems
 from statuspage.page_urls import public_base_url
-from statuspage.public_cache import cache_publicly
+from statuspage.public_cache import cache_publicly, mark_public
 from statuspage.public_site import add_months, load_front_page, month_start
 
 HISTORY_MONTHS = 3
@@ -50,8 +51,34 @@ def incident_detail(request, incident_id):
         incident = get_incident_for_page(request.page, incident_id)
     except Http404:
         return page_not_found(request)
-    context = {"page": request.page, "incident": incident, "updates": list(incident.updates.all())}
+    context = {
+        "page": request.page,
+        "incident": incident,
+        "updates": list(incident.updates.all()),
+        "postmortem": published_postmortems([incident.pk]).get(incident.pk),
+    }
     return not_framed(render(request, "public/incident.html", context))
+
+
+@require_safe
+def incident_postmortem(request, incident_id):
+    """The published report; a console preview link (signed, one hour) shows a draft,
+    uncached, exactly as it will look."""
+    try:
+        incident = get_incident_for_page(request.page, incident_id)
+    except Http404:
+        return page_not_found(request)
+    postmortem = find_postmortem(incident)
+    preview = request.GET.get("preview", "")
+    if postmortem is None or not (postmortem.is_published or preview_allows(preview, postmortem)):
+        return page_not_found(request, "This incident has no published postmortem.")
+    context = {"page": request.page, "incident": incident, "postmortem": postmortem,
+               "is_preview": not postmortem.is_published or bool(preview)}  # fmt: skip
+    response = not_framed(render(request, "public/postmortem.html", context))
+    if preview:
+        response["Cache-Control"] = "private, no-store"
+        return response
+    return mark_public(response)
 
 
 @require_safe

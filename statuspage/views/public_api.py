@@ -12,6 +12,7 @@ from incidents.queries import (
     unresolved_incidents,
     upcoming_maintenances,
 )
+from postmortems.queries import published_postmortems
 from statuspage.public_cache import cache_publicly
 from statuspage.public_json import components_json, incident_json, page_json, status_json
 from statuspage.public_site import component_layout, load_front_page
@@ -37,7 +38,9 @@ def api_view(build):
 
 
 def _incidents(incidents, page, zone):
-    return [incident_json(incident, page, zone) for incident in incidents]
+    incidents = list(incidents)
+    postmortems = published_postmortems(i.pk for i in incidents) if incidents else {}
+    return [incident_json(i, page, zone, postmortems.get(i.pk)) for i in incidents]
 
 
 @api_view

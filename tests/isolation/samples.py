@@ -21,6 +21,7 @@ TENANT_SAMPLES: dict[str, Callable[[Tenant], Any]] = {
     "update_id": lambda t: t.objects["incident_update"].public_id,
     "template_id": lambda t: t.objects["incident_template"].public_id,
     "subscriber_id": lambda t: t.objects["subscriber"].public_id,
+    "item_id": lambda t: t.objects["action_item"].public_id,
 }
 
 # Parameters that do not name a tenant's object (signed tokens and the like): a fixed value.

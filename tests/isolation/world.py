@@ -84,5 +84,24 @@ def add_subscribers(tenant: Tenant, marker: str) -> None:
         )  # fmt: skip
 
 
+def add_postmortems(tenant: Tenant, marker: str) -> None:
+    from django_scopes import scope
+
+    from incidents.services import resolve_incident
+    from postmortems.services import add_action_item, publish_postmortem, save_postmortem
+    from statuspage.actors import Actor
+
+    actor = Actor.system("tests")
+    with scope(organization=tenant.organization.pk):
+        incident = tenant.objects["incident"]
+        resolve_incident(incident, actor=actor)
+        postmortem = save_postmortem(incident, actor=actor, title=f"{marker} postmortem",
+                                     summary=marker)  # fmt: skip
+        publish_postmortem(postmortem, actor=actor)
+        tenant.objects["action_item"] = add_action_item(
+            postmortem, actor=actor, description=f"{marker} action"
+        )
+
+
 # Functions (tenant, marker) -> None that add an app's look-alike objects to tenant.objects.
-EXTENSIONS: list = [add_components, add_incidents, add_subscribers]
+EXTENSIONS: list = [add_components, add_incidents, add_subscribers, add_postmortems]
