@@ -76,6 +76,7 @@ def seed_content(demo: Demo) -> None:
     """Each app's demo content, in dependency order."""
     from components.demo import seed as seed_components
     from incidents.demo import seed as seed_incidents
+    from postmortems.demo import seed as seed_postmortems
     from subscribers.demo import seed as seed_subscribers
 
     actor = Actor.for_user(demo.users[DEMO_LOGINS[0][0]])
@@ -83,3 +84,4 @@ def seed_content(demo: Demo) -> None:
     # Subscribers before incidents: the demo's past incidents notified no one anyway.
     seed_subscribers(demo.page, components)
     seed_incidents(demo.page, actor, components)
+    seed_postmortems(demo.page, actor, demo.users[DEMO_LOGINS[1][0]])

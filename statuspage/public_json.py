@@ -118,6 +118,8 @@ def incident_json(incident: Incident, page: Page, zone, postmortem=None) -> dict
         "components": [
             component_json(row.component, page, zone) for row in incident.affected.all()
         ],
+        "postmortem_body": postmortem.body if postmortem else None,
+        "postmortem_published_at": timestamp(postmortem.published_at, zone) if postmortem else None,
     }
     if incident.is_maintenance:
         data["scheduled_for"] = timestamp(incident.scheduled_for, zone)

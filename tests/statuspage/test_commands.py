@@ -6,6 +6,7 @@ from django_scopes import scopes_disabled
 
 from components.models import Component, ComponentGroup
 from incidents.models import Incident
+from postmortems.models import ActionItem, Postmortem
 from statuspage.models import Membership, Page, User
 from subscribers.models import Subscriber
 
@@ -40,11 +41,14 @@ def test_seed_demo_prints_the_page_and_logins(capsys, settings):
         assert Component.objects.filter(page=page).count() == 8
         assert ComponentGroup.objects.filter(page=page).count() == 3
         assert Subscriber.objects.filter(page=page, confirmed_at__isnull=False).count() == 3
+        assert Postmortem.objects.get(incident__page=page).is_published is True
+        assert ActionItem.objects.filter(postmortem__incident__page=page).count() == 2
         kinds = list(
             Incident.objects.filter(page=page).values_list("kind", "status").order_by("kind")
         )
     assert sorted(kinds) == sorted(
-        [("incident", "identified"), ("maintenance", "scheduled")] + [("incident", "resolved")] * 5
+        [("incident", "identified"), ("maintenance", "scheduled"), ("incident", "postmortem")]
+        + [("incident", "resolved")] * 4
     )
 
 

@@ -25,7 +25,8 @@ COMPONENT_KEYS = {
 }  # fmt: skip
 INCIDENT_KEYS = {
     "id", "name", "status", "impact", "created_at", "updated_at", "monitoring_at", "resolved_at",
-    "started_at", "shortlink", "page_id", "incident_updates", "components",
+    "started_at", "shortlink", "page_id", "incident_updates", "components", "postmortem_body",
+    "postmortem_published_at",
 }  # fmt: skip
 UPDATE_KEYS = {
     "id", "status", "body", "incident_id", "created_at", "updated_at", "display_at",
