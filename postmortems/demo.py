@@ -17,7 +17,7 @@ def seed(page: Page, actor: Actor, owner: User) -> None:
     postmortem = services.save_postmortem(
         incident,
         actor=actor,
-        title=f"Post-Incident Report: API outage — {incident.started_at:%-d %B %Y}",
+        title="Post-Incident Report: API outage",
         summary="For 27 minutes the API answered most requests with errors.",
         impact="About 80% of API requests failed; the dashboard could not load data.",
         root_cause="A configuration change sent traffic to a load balancer pool with no "

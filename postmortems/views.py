@@ -1,8 +1,11 @@
 """Console screens for postmortems and their action items."""
 
+import zoneinfo
+
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from incidents.queries import get_incident_for_page
@@ -32,7 +35,10 @@ def postmortem_list(request):
 
 def _initial(incident, postmortem):
     if postmortem is None:
-        title = f"Post-Incident Report: {incident.name} — {incident.started_at:%-d %B %Y}"
+        started = timezone.localtime(
+            incident.started_at, zoneinfo.ZoneInfo(incident.page.time_zone)
+        )
+        title = f"Post-Incident Report: {incident.name} — {started:%-d %B %Y}"
         return {"title": title, "show_action_items": True}, [
             {"at": at, "description": text} for at, text in default_timeline(incident)
         ]
