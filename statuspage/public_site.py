@@ -13,7 +13,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from components.enums import ComponentStatus, worst_status
 from components.models import Component, ComponentGroup
-from components.queries import list_components, list_groups
+from components.queries import list_components
 from components.uptime import WINDOW_DAYS, daily_uptime
 from incidents.enums import IncidentKind, IncidentStatus
 from incidents.models import Incident
@@ -60,11 +60,15 @@ class FrontPage:
 
 
 def component_layout(page: Page) -> list[tuple[ComponentGroup | None, list[Component]]]:
+    """Ungrouped components, then each group with its components, from one query (a group
+    without components has nothing to show the public)."""
     components = list(list_components(page))
     layout: list[tuple[ComponentGroup | None, list[Component]]] = [
         (None, [c for c in components if c.group_id is None])
     ]
-    layout += [(g, [c for c in components if c.group_id == g.pk]) for g in list_groups(page)]
+    groups = {c.group_id: c.group for c in components if c.group_id is not None}
+    for group in sorted(groups.values(), key=lambda g: (g.position, g.pk)):
+        layout.append((group, [c for c in components if c.group_id == group.pk]))
     return layout
 
 
