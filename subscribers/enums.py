@@ -13,3 +13,8 @@ class SubscriberState(models.TextChoices):
     CONFIRMED = "confirmed", "Confirmed"
     UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
     QUARANTINED = "quarantined", "Quarantined"
+
+
+class SubscriberKind(models.TextChoices):
+    EMAIL = "email", "Email"
+    WEBHOOK = "webhook", "Webhook"

@@ -62,3 +62,15 @@ class ImportForm(forms.Form):
         required=False, initial=True,
         label="Ask each address to confirm (untick only if they agreed elsewhere)",
     )  # fmt: skip
+
+
+class AddWebhookForm(forms.Form):
+    endpoint = forms.URLField(assume_scheme="https", max_length=500,
+                              help_text="We POST JSON for every incident update, signed with "
+                              "HMAC-SHA256 in the X-Status-Signature header.")  # fmt: skip
+    components = ComponentChoiceField(queryset=Component.objects.none(), required=False,
+                                      to_field_name="public_id")  # fmt: skip
+
+    def __init__(self, *args, page, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["components"].queryset = Component.objects.filter(page=page)

@@ -13,14 +13,22 @@ from components.models import Component
 from incidents.models import IncidentUpdate
 from statuspage.models import Organization, Page
 from statuspage.public_ids import PublicIdField
-from subscribers.enums import DeliveryStatus, SubscriberState
+from subscribers.enums import DeliveryStatus, SubscriberKind, SubscriberState
 
 
 class Subscriber(models.Model):
+    """An email address, or a webhook endpoint that gets Statuspage-shaped JSON."""
+
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="subscribers")
     public_id = PublicIdField()
-    email = models.EmailField()
+    kind = models.CharField(max_length=8, choices=SubscriberKind.choices, default="email")
+    email = models.EmailField(blank=True)
+    endpoint = models.URLField(max_length=500, blank=True)
+    # Signs each webhook body (HMAC-SHA256) so the receiver knows it came from us.
+    secret = models.CharField(max_length=64, blank=True)
+    webhook_failures = models.PositiveIntegerField(default=0)
+    webhook_failures_since = models.DateTimeField(null=True, blank=True)
     # Empty means "everything"; otherwise only updates touching one of these components.
     components = models.ManyToManyField(Component, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -34,12 +42,19 @@ class Subscriber(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint("page", Lower("email"), name="subscriber_unique_email")
-        ]
+            models.UniqueConstraint(
+                "page", Lower("email"), condition=models.Q(kind="email"),
+                name="subscriber_unique_email",
+            ),
+            models.UniqueConstraint(
+                fields=["page", "endpoint"], condition=models.Q(kind="webhook"),
+                name="subscriber_unique_endpoint",
+            ),
+        ]  # fmt: skip
         indexes = [models.Index(fields=["organization", "page", "confirmed_at"])]
 
     def __str__(self) -> str:
-        return self.email
+        return self.email or self.endpoint
 
     @property
     def state(self) -> SubscriberState:

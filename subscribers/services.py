@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import secrets as secret_tokens
 import smtplib
 from collections.abc import Iterable
 from email.utils import parseaddr
@@ -34,9 +35,10 @@ from statuspage.audit import record_audit
 from statuspage.errors import DomainError
 from statuspage.models import Page
 from statuspage.queue import enqueue_now, enqueue_on_commit
+from subscribers import webhooks
 from subscribers.csv_io import plan_import
 from subscribers.emails import PreparedUpdate, message_for, prepare_update
-from subscribers.enums import DeliveryStatus
+from subscribers.enums import DeliveryStatus, SubscriberKind
 from subscribers.models import Delivery, Subscriber
 
 logger = logging.getLogger(__name__)
@@ -161,6 +163,29 @@ def import_subscribers(page: Page, *, actor: Actor, text: str, send_confirmation
         record_audit(page.organization, actor=actor, verb="subscriber.imported", target=page,
                      page=page, after={"count": len(plan.rows)})  # fmt: skip
     return len(plan.rows)
+
+
+def add_webhook_subscriber(
+    page: Page, *, actor: Actor, endpoint: str, components: Iterable[Component] = ()
+) -> Subscriber:
+    """A webhook endpoint, confirmed by the operator who adds it."""
+    components = _check_components(page, components)
+    try:
+        webhooks.check_destination(endpoint)
+    except webhooks.WebhookError as error:
+        raise DomainError(str(error), field="endpoint") from error
+    with transaction.atomic():
+        if Subscriber.objects.filter(page=page, kind=SubscriberKind.WEBHOOK,
+                                     endpoint=endpoint).exists():  # fmt: skip
+            raise DomainError("That endpoint is already subscribed.", field="endpoint")
+        subscriber = Subscriber.objects.create(
+            organization_id=page.organization_id, page=page, kind=SubscriberKind.WEBHOOK,
+            endpoint=endpoint, secret=secret_tokens.token_hex(24), confirmed_at=timezone.now(),
+        )  # fmt: skip
+        subscriber.components.set(components)
+        record_audit(page.organization, actor=actor, verb="subscriber.webhook_added",
+                     target=subscriber, page=page, after={"endpoint": endpoint})  # fmt: skip
+    return subscriber
 
 
 def remove_subscriber(subscriber: Subscriber, *, actor: Actor) -> None:
@@ -332,7 +357,7 @@ def _mark_failed(delivery: Delivery, error: Exception, *, permanent: bool) -> No
         status=DeliveryStatus.FAILED if give_up else DeliveryStatus.PENDING,
         attempts=attempts, error=f"{type(error).__name__}: {error}"[:1000], claimed_at=None,
     )  # fmt: skip
-    if permanent:
+    if permanent and delivery.subscriber.kind == SubscriberKind.EMAIL:
         subscriber = delivery.subscriber
         subscriber.hard_failures += 1
         fields = ["hard_failures"]
@@ -356,11 +381,26 @@ def _send(backend, prepared: PreparedUpdate, delivery: Delivery) -> None:
     backend.send_messages([message])
 
 
+def _send_webhook(delivery: Delivery) -> str:
+    try:
+        webhooks.post(delivery)
+    except webhooks.WebhookError as error:
+        _mark_failed(delivery, error, permanent=error.permanent)
+        webhooks.count_failure(delivery.subscriber)
+        return "failed" if error.permanent else "retry"
+    SentMarker(1).add(delivery)
+    return "sent"
+
+
 def send_deliveries(delivery_ids: list[int]) -> dict[str, int]:
     """Send one batch over one SMTP connection. Returns counts by outcome; rows left pending
     by a transient error are retried by the caller's job (with back-off) or the sweep."""
-    deliveries = _claim(delivery_ids)
+    claimed = _claim(delivery_ids)
     counts = {"sent": 0, "failed": 0, "retry": 0}
+    deliveries = [d for d in claimed if d.subscriber.kind == SubscriberKind.EMAIL]
+    for delivery in claimed:
+        if delivery.subscriber.kind == SubscriberKind.WEBHOOK:
+            counts[_send_webhook(delivery)] += 1
     if not deliveries:
         return counts
     prepared: dict[int, PreparedUpdate] = {}

@@ -7,6 +7,7 @@ app_name = "subscribers"
 urlpatterns = [
     path("", views.subscriber_list, name="list"),
     path("add/", views.subscriber_add, name="add"),
+    path("webhooks/add/", views.webhook_add, name="webhook-add"),
     path("export.csv", views.subscriber_export, name="export"),
     path("import/", views.subscriber_import, name="import"),
     path(

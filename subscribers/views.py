@@ -15,7 +15,7 @@ from statuspage.forms import add_domain_error
 from subscribers import services
 from subscribers.csv_io import export_csv
 from subscribers.enums import SubscriberState
-from subscribers.forms import AddSubscriberForm, ImportForm
+from subscribers.forms import AddSubscriberForm, AddWebhookForm, ImportForm
 from subscribers.queries import (
     delivery_stats,
     get_subscriber_for_page,
@@ -25,7 +25,7 @@ from subscribers.queries import (
 )
 
 
-def _render_list(request, form=None, status=200):
+def _render_list(request, form=None, status=200, webhook_form=None):
     state = request.GET.get("state", "")
     search = request.GET.get("q", "").strip()
     paginator = Paginator(list_subscribers(request.page, state=state, search=search), 50)
@@ -36,6 +36,7 @@ def _render_list(request, form=None, status=200):
         "state": state,
         "search": search,
         "form": form or AddSubscriberForm(page=request.page),
+        "webhook_form": webhook_form or AddWebhookForm(page=request.page, prefix="webhook"),
     }
     return render(request, "console/subscribers/list.html", context, status=status)
 
@@ -134,3 +135,23 @@ def subscriber_import(request):
             return redirect("subscribers:list", request.page.slug)
     status = 400 if form.errors else 200
     return render(request, "console/subscribers/import.html", {"form": form}, status=status)
+
+
+@require_POST
+@page_console(Role.ADMIN)
+def webhook_add(request):
+    form = AddWebhookForm(request.POST, page=request.page, prefix="webhook")
+    if form.is_valid():
+        try:
+            subscriber = services.add_webhook_subscriber(
+                request.page, actor=Actor.for_user(request.user), **form.cleaned_data
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(
+                request,
+                f"Webhook added. Its signing secret (shown once): {subscriber.secret}",
+            )
+            return redirect("subscribers:list", request.page.slug)
+    return _render_list(request, webhook_form=form, status=400)

@@ -32,6 +32,7 @@ def _test_settings(settings, tmp_path):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # Jobs run in-process unless a test that drives a real RQ worker says otherwise.
     settings.JOBS_RUN_IN_PROCESS = True
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True  # the test receivers listen on loopback
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
