@@ -292,6 +292,8 @@ DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 300)
 DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 8)
 # Accepted messages are marked sent in groups of this size (the duplicate window of a crash).
 DELIVERY_MARK_EVERY = env_int("DELIVERY_MARK_EVERY", 25)
+# SMTP connections each send job opens in parallel (raise it for a distant relay).
+DELIVERY_CONNECTIONS = env_int("DELIVERY_CONNECTIONS", 1)
 WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 30)
 # Let webhooks reach private and loopback addresses (development and tests only).
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", DEBUG)

@@ -124,3 +124,12 @@ def test_rows_left_sending_by_a_dead_worker_are_reclaimed_after_the_lease(page, 
     with later(10):
         services.sweep()
     assert statuses(update) == {"x@example.test": "sent"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_several_connections_per_job_send_each_message_once(page, smtp_sink, settings):
+    settings.DELIVERY_CONNECTIONS = 3
+    emails = [f"p{i}@example.test" for i in range(40)]
+    update = fan_out(page, emails)
+    assert smtp_sink.recipients() == sorted(emails)
+    assert set(statuses(update).values()) == {"sent"}
