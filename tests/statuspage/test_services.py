@@ -92,7 +92,9 @@ def test_update_page_settings_refuses_another_pages_slug(page, other_page, actor
 def test_create_page_in_an_organisation(org, actor):
     page = services.create_page(org, actor=actor, name="Second", slug="second")
     with scopes_disabled():
-        assert list(Page.objects.filter(organization=org).values_list("slug", flat=True)) == [
+        assert list(
+            Page.objects.filter(organization=org).order_by("slug").values_list("slug", flat=True)
+        ) == [
             "acme",
             "second",
         ]
