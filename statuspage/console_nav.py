@@ -20,6 +20,7 @@ SECTIONS = [
     ("Postmortems", "postmortems:list", "view"),
     ("Settings", "console:page-settings", "configure"),
     ("Team", "console:members", "view"),
+    ("API keys", "console:api-keys", "configure"),
     ("Audit log", "console:audit-log", "configure"),
 ]
 

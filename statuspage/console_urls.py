@@ -1,6 +1,6 @@
 from django.urls import path
 
-from statuspage.views import audit, console, domains, members
+from statuspage.views import api_keys, audit, console, domains, members
 
 app_name = "console"
 
@@ -35,4 +35,10 @@ urlpatterns = [
         name="organization-delete",
     ),
     path("<slug:page_slug>/audit/", audit.audit_log, name="audit-log"),
+    path("<slug:page_slug>/api-keys/", api_keys.api_key_list, name="api-keys"),
+    path(
+        "<slug:page_slug>/api-keys/<str:key_id>/revoke/",
+        api_keys.api_key_revoke,
+        name="api-key-revoke",
+    ),
 ]

@@ -15,7 +15,7 @@ from django_scopes import scope, scopes_disabled
 from statuspage import services
 from statuspage.actors import Actor
 from statuspage.enums import Role
-from statuspage.models import Membership, Organization, Page, User
+from statuspage.models import ApiKey, Membership, Organization, Page, User
 
 DEMO_PASSWORD = "demo12345"
 DEMO_LOGINS = [("owner@acme.test", "Olivia Owner", Role.OWNER),
@@ -69,7 +69,19 @@ def seed_tenant() -> Demo:
             page.support_url = "https://acme.example.com/support"
             page.save(update_fields=["support_url"])
         seed_content(demo)
+        demo.api_key = fresh_demo_api_key(demo)
     return demo
+
+
+def fresh_demo_api_key(demo: Demo) -> str:
+    """Keys are stored hashed, so each run replaces the demo key and prints the new one."""
+    actor = Actor.for_user(demo.users[DEMO_LOGINS[0][0]])
+    for old in ApiKey.objects.filter(organization=demo.organization, name="Demo key",
+                                     revoked_at__isnull=True):  # fmt: skip
+        services.revoke_api_key(old, actor=actor)
+    _, raw = services.create_api_key(demo.organization, actor=actor, name="Demo key",
+                                     access="admin")  # fmt: skip
+    return raw
 
 
 def seed_content(demo: Demo) -> None:

@@ -211,3 +211,37 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_label} {self.verb} {self.target_type} {self.target_label}"
+
+
+class ApiKey(models.Model):
+    """A key for the management API. Only a hash is stored; the key is shown once."""
+
+    class Access(models.TextChoices):
+        READ_ONLY = "read_only", "Read-only"
+        RESPONDER = "responder", "Responder"
+        ADMIN = "admin", "Admin"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    public_id = PublicIdField()
+    name = models.CharField(max_length=100)
+    access = models.CharField(max_length=16, choices=Access.choices, default=Access.RESPONDER)
+    # Empty: every page of the organisation.
+    pages = models.ManyToManyField(Page, blank=True, related_name="+")
+    prefix = models.CharField(max_length=12, unique=True)
+    key_hash = models.CharField(max_length=64)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")  # fmt: skip
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(organization="organization")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def role(self) -> Role:
+        return {"read_only": Role.VIEWER, "responder": Role.RESPONDER, "admin": Role.ADMIN}[
+            self.access
+        ]

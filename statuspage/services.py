@@ -5,6 +5,7 @@ One function per operator intent, one transaction each, an audit entry for every
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import zoneinfo
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from statuspage.domains import (
 from statuspage.enums import Role
 from statuspage.errors import DomainError
 from statuspage.hosts import forget_hosts
-from statuspage.models import Invitation, Membership, Organization, Page, User
+from statuspage.models import ApiKey, Invitation, Membership, Organization, Page, User
 from statuspage.publishing import public_content_changed
 from statuspage.queue import enqueue_on_commit
 
@@ -503,3 +504,42 @@ def delete_organization(organization: Organization, *, actor: Actor, confirm_nam
             slugs=[p.slug for p in pages], domains=[p.custom_domain for p in pages]
         )
         organization.delete()
+
+
+# --- API keys -------------------------------------------------------------------------------
+
+
+def hash_api_key(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def create_api_key(
+    organization: Organization,
+    *,
+    actor: Actor,
+    name: str,
+    access: str,
+    pages: list[Page] = (),  # type: ignore[assignment]
+) -> tuple[ApiKey, str]:
+    """The key and its secret, which is shown this once and stored only as a hash."""
+    if not (name or "").strip():
+        raise DomainError("Name the key after what uses it.", field="name")
+    if any(page.organization_id != organization.pk for page in pages):
+        raise DomainError("That page belongs to another organisation.", field="pages")
+    prefix = secrets.token_hex(4)
+    raw = f"sp_{prefix}_{secrets.token_urlsafe(32)}"
+    with transaction.atomic(), scope(organization=organization.pk):
+        key = ApiKey.objects.create(organization=organization, name=name.strip(), access=access,
+                                    prefix=prefix, key_hash=hash_api_key(raw),
+                                    created_by=actor.user)  # fmt: skip
+        key.pages.set(pages)
+        record_audit(organization, actor=actor, verb="api_key.created", target=key,
+                     after={"name": key.name, "access": access})  # fmt: skip
+    return key, raw
+
+
+def revoke_api_key(key: ApiKey, *, actor: Actor) -> None:
+    with transaction.atomic():
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+        record_audit(key.organization, actor=actor, verb="api_key.revoked", target=key)

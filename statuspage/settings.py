@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_rq",
+    "rest_framework",
+    "drf_spectacular",
     "axes",
     "statuspage",
     "components",
@@ -297,3 +299,25 @@ DELIVERY_CONNECTIONS = env_int("DELIVERY_CONNECTIONS", 1)
 WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 30)
 # Let webhooks reach private and loopback addresses (development and tests only).
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", DEBUG)
+
+# --- Management API -------------------------------------------------------------------------
+API_REQUESTS_PER_MINUTE = env_int("API_REQUESTS_PER_MINUTE", 60)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["statuspage.api_auth.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["statuspage.api_auth.HasAccess"],
+    "DEFAULT_THROTTLE_CLASSES": ["statuspage.api_auth.ApiKeyThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "statuspage.api.handle_exception",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Status page management API",
+    "DESCRIPTION": "Statuspage-compatible v1: change the base URL and the key, keep your scripts.",
+    "VERSION": "1.0.0",
+}

@@ -12,6 +12,7 @@ urlpatterns = [
     path("healthz", internal.health, name="health"),
     path("internal/tls-ask", internal.tls_ask, name="tls-ask"),
     path("accounts/", include("statuspage.account_urls")),
+    path("api/v1/", include("statuspage.api_urls")),
     path("console/", include("statuspage.console_urls")),
     path("console/<slug:page_slug>/components/", include("components.urls")),
     path("console/<slug:page_slug>/incidents/", include("incidents.urls")),

@@ -14,11 +14,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from statuspage.errors import DomainError
+from statuspage.throttle import allow
 from subscribers import services
 from subscribers.forms import ManageForm, SubscribeForm
 from subscribers.links import read_confirm_token, read_manage_token
 from subscribers.models import Subscriber
-from subscribers.throttle import allow
 
 LIMITS = {"ip": (20, 3600), "email": (5, 3600)}
 

@@ -22,6 +22,7 @@ TENANT_SAMPLES: dict[str, Callable[[Tenant], Any]] = {
     "template_id": lambda t: t.objects["incident_template"].public_id,
     "subscriber_id": lambda t: t.objects["subscriber"].public_id,
     "item_id": lambda t: t.objects["action_item"].public_id,
+    "key_id": lambda t: t.objects["api_key"].public_id,
 }
 
 # Parameters that do not name a tenant's object (signed tokens and the like): a fixed value.
@@ -32,6 +33,8 @@ NON_TENANT_SAMPLES: dict[str, str] = {
 
 # Routes outside any tenant (no parameter names a tenant object): exempt from the harness.
 PUBLIC_ROUTE_PREFIXES = ("accounts/", "healthz", "internal/")
+# The management API authenticates with keys: its own walk uses another organisation's ids.
+API_ROUTE_PREFIX = "api/v1/"
 
 
 def _their_manage_token(tenant: Tenant) -> str:
@@ -41,6 +44,12 @@ def _their_manage_token(tenant: Tenant) -> str:
 
 
 # Public routes take the intruder's objects as their own host would name them.
+API_SAMPLES: dict[str, Callable[[Tenant], Any]] = {
+    "page_id": lambda t: t.page.public_id,
+    "component_id": TENANT_SAMPLES["component_id"],
+    "incident_id": TENANT_SAMPLES["incident_id"],
+}
+
 PUBLIC_SAMPLES: dict[str, Callable[[Tenant], Any]] = {
     "incident_id": TENANT_SAMPLES["incident_id"],
     "token": _their_manage_token,

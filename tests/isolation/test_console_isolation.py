@@ -15,6 +15,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.isolation.samples import (
+    API_ROUTE_PREFIX,
+    API_SAMPLES,
     NON_TENANT_SAMPLES,
     PUBLIC_ROUTE_PREFIXES,
     PUBLIC_SAMPLES,
@@ -38,7 +40,9 @@ def console_routes(urlconf: str | None = None) -> list[str]:
     return [
         route
         for route in walk(get_resolver(urlconf).url_patterns)
-        if PARAMETER.search(route) and not route.startswith(PUBLIC_ROUTE_PREFIXES)
+        if PARAMETER.search(route)
+        and not route.startswith(PUBLIC_ROUTE_PREFIXES)
+        and not route.startswith(API_ROUTE_PREFIX)
     ]
 
 
@@ -113,4 +117,34 @@ def test_public_urls_never_show_another_pages_objects():
     # Their page's own host serves their incident, so the 404 above is isolation, not a typo.
     own = Client(HTTP_HOST=f"{theirs.page.slug}.status.test")
     assert own.get(f"/incidents/{theirs.objects['incident'].public_id}").status_code == 200
+    assert failures == []
+
+
+@pytest.mark.django_db
+def test_api_routes_refuse_another_organisations_objects():
+    """Every /api/v1 route with our key: their page, or our page with their objects → 404."""
+    from statuspage.actors import Actor
+    from statuspage.services import create_api_key
+
+    ours = build_tenant("ours", marker="ours-marker")
+    theirs = build_tenant("theirs", marker=MARKER)
+    _, raw = create_api_key(ours.organization, actor=Actor.system("t"), name="k", access="admin")
+    client = Client(HTTP_AUTHORIZATION=f"OAuth {raw}")
+    routes = [r for r in walk(get_resolver().url_patterns) if r.startswith(API_ROUTE_PREFIX)]
+    routes = [r for r in routes if PARAMETER.search(r)]
+    assert len(routes) >= 4
+    failures = []
+    for route in routes:
+        names = [m["name"] for m in PARAMETER.finditer(route)]
+        their_values = {name: API_SAMPLES[name](theirs) for name in names}
+        variants = [their_values]
+        if len(names) > 1:
+            variants.append({**their_values, "page_id": ours.page.public_id})
+        for values in variants:
+            url = fill(route, values)
+            for method in ("get", "patch", "delete"):
+                response = getattr(client, method)(url, content_type="application/json")
+                body = response.content.decode(errors="replace")
+                if response.status_code not in (404, 405) or MARKER in body:
+                    failures.append(f"{method.upper()} {url} → {response.status_code}")
     assert failures == []

@@ -35,6 +35,12 @@ def build_tenant(label: str, marker: str) -> Tenant:
     tenant.objects["member"] = MembershipFactory(
         organization=organization, role=Role.RESPONDER, user__name=f"{marker} {label} member"
     )
+    from statuspage.actors import Actor
+    from statuspage.services import create_api_key
+
+    tenant.objects["api_key"], _ = create_api_key(
+        organization, actor=Actor.system("tests"), name=f"{marker} key", access="admin"
+    )
     tenant.objects["invitation"] = InvitationFactory(
         organization=organization, email=f"{label}-invitee@example.test"
     )

@@ -2,6 +2,7 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
 from django_scopes import scopes_disabled
 
 from components.models import Component, ComponentGroup
@@ -37,6 +38,8 @@ def test_seed_demo_prints_the_page_and_logins(capsys, settings):
         {"email": "responder@acme.test", "password": "demo12345", "role": "responder"},
     ]
     assert User.objects.get(email="owner@acme.test").check_password("demo12345")
+    response = Client(HTTP_AUTHORIZATION=f"OAuth {line['api_key']}").get("/api/v1/pages")
+    assert [p["id"] for p in response.json()] == [line["page_id"]]
     with scopes_disabled():
         assert Component.objects.filter(page=page).count() == 8
         assert ComponentGroup.objects.filter(page=page).count() == 3

@@ -1,0 +1,159 @@
+"""Management API for incidents and scheduled maintenance (Statuspage v1 fields)."""
+
+import datetime
+import zoneinfo
+
+from django.utils.dateparse import parse_datetime
+from rest_framework import status as http_status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from components.queries import components_by_public_ids
+from incidents import services
+from incidents.enums import IncidentKind
+from incidents.models import Incident
+from incidents.queries import get_incident_for_page, recent_incidents, unresolved_incidents
+from statuspage.api import OrganizationAPIView, as_bool, not_found, paginate, resource_fields
+from statuspage.enums import Role
+from statuspage.public_json import incident_json
+
+
+def _json(incident, page):
+    return incident_json(incident, page, zoneinfo.ZoneInfo(page.time_zone))
+
+
+def _when(value, name):
+    if not value:
+        return None
+    parsed = parse_datetime(str(value))
+    if parsed is None or parsed.tzinfo is None:
+        raise ValidationError({name: ["Use ISO 8601 with a time zone, e.g. 2026-11-24T10:00Z."]})
+    return parsed
+
+
+def _component_statuses(page, fields):
+    """`components` {id: status} and/or `component_ids` [id] (status from the impact)."""
+    statuses = dict(fields.get("components") or {})
+    ids = list(fields.get("component_ids") or []) + list(statuses)
+    try:
+        components = {c.public_id: c for c in components_by_public_ids(page, set(ids))}
+    except Exception as error:
+        raise ValidationError({"component_ids": ["Unknown component on this page."]}) from error
+    return {components[i]: statuses.get(i) for i in ids}
+
+
+def _reload(page, incident):
+    return get_incident_for_page(page, incident.public_id)
+
+
+class IncidentList(OrganizationAPIView):
+    write_role = Role.RESPONDER
+    selection = "all"
+
+    def get(self, request, page_id):
+        page = self.page(page_id)
+        if self.selection == "unresolved":
+            incidents = list(unresolved_incidents(page))
+        else:
+            incidents = recent_incidents(page, kind=IncidentKind.INCIDENT, limit=1000)
+        return Response([_json(i, page) for i in paginate(request, incidents)])
+
+    def post(self, request, page_id):
+        page = self.page(page_id)
+        fields = resource_fields(request.data, "incident")
+        common = {
+            "actor": self.actor,
+            "name": fields.get("name", ""),
+            "body": fields.get("body") or "",
+        }
+        if fields.get("scheduled_for"):
+            remind = fields.get("scheduled_remind_prior")
+            incident = services.schedule_maintenance(
+                page,
+                scheduled_for=_when(fields["scheduled_for"], "scheduled_for"),
+                scheduled_until=_when(fields.get("scheduled_until"), "scheduled_until")
+                or _when(fields["scheduled_for"], "scheduled_for") + datetime.timedelta(hours=1),
+                components=list(_component_statuses(page, fields)),
+                deliver_notifications=as_bool(fields.get("deliver_notifications"), True),
+                remind_prior_minutes=60 if as_bool(remind, False) else None,
+                auto_in_progress=as_bool(fields.get("scheduled_auto_in_progress"), True),
+                auto_completed=as_bool(fields.get("scheduled_auto_completed"), True),
+                notify_at_start=as_bool(
+                    fields.get("auto_transition_deliver_notifications_at_start"), True
+                ),
+                notify_at_end=as_bool(
+                    fields.get("auto_transition_deliver_notifications_at_end"), True
+                ),
+                **common,
+            )
+        elif as_bool(fields.get("backfilled"), False):
+            started = _when(fields.get("backfill_date"), "backfill_date")
+            if started is None:
+                raise ValidationError({"backfill_date": ["A backfilled incident needs its date."]})
+            incident = services.create_backfilled_incident(
+                page,
+                impact=fields.get("impact_override") or "none",
+                component_statuses=_component_statuses(page, fields),
+                started_at=started,
+                resolved_at=started + datetime.timedelta(minutes=1),
+                deliver_notifications=as_bool(fields.get("deliver_notifications"), False),
+                **common,
+            )
+        else:
+            incident = services.open_incident(
+                page,
+                status=fields.get("status") or "investigating",
+                impact=fields.get("impact_override") or "none",
+                component_statuses=_component_statuses(page, fields),
+                deliver_notifications=as_bool(fields.get("deliver_notifications"), True),
+                **common,
+            )
+        return Response(_json(_reload(page, incident), page), status=http_status.HTTP_201_CREATED)
+
+
+class UnresolvedIncidentList(IncidentList):
+    selection = "unresolved"
+
+
+class IncidentDetail(OrganizationAPIView):
+    write_role = Role.RESPONDER
+
+    def _incident(self, page, incident_id) -> Incident:
+        try:
+            return get_incident_for_page(page, incident_id)
+        except Exception as error:
+            raise not_found("incident") from error
+
+    def get(self, request, page_id, incident_id):
+        page = self.page(page_id)
+        return Response(_json(self._incident(page, incident_id), page))
+
+    def patch(self, request, page_id, incident_id):
+        """A new status or body posts an update, exactly as the console does."""
+        page = self.page(page_id)
+        incident = self._incident(page, incident_id)
+        fields = resource_fields(request.data, "incident")
+        if "name" in fields or "impact_override" in fields:
+            services.update_incident_details(
+                incident, actor=self.actor, name=fields.get("name", incident.name),
+                impact=fields.get("impact_override"),
+            )  # fmt: skip
+        if {"status", "body", "components", "component_ids"} & set(fields):
+            services.post_incident_update(
+                incident,
+                actor=self.actor,
+                status=fields.get("status") or incident.status,
+                body=fields.get("body") or "",
+                component_statuses=_component_statuses(page, fields) or None,
+                deliver_notifications=as_bool(fields.get("deliver_notifications"), True),
+            )
+        return Response(_json(_reload(page, incident), page))
+
+    put = patch
+
+    def delete(self, request, page_id, incident_id):
+        page = self.page(page_id)
+        incident = self._incident(page, incident_id)
+        data = _json(incident, page)
+        services.delete_incident(incident, actor=self.actor, confirm_name=incident.name)
+        return Response(data)

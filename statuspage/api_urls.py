@@ -1,0 +1,37 @@
+"""`/api/v1/`: the management API, Statuspage's paths."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+from rest_framework.permissions import AllowAny
+
+from components.api import ComponentDetail, ComponentList
+from incidents.api import IncidentDetail, IncidentList, UnresolvedIncidentList
+from statuspage.api import PageDetail, PageList
+
+app_name = "api"
+PUBLIC = {"authentication_classes": [], "permission_classes": [AllowAny], "throttle_classes": []}
+
+urlpatterns = [
+    # The description of the API is public; everything else needs a key.
+    path("openapi.json", SpectacularAPIView.as_view(**PUBLIC), name="schema"),
+    path("docs", SpectacularRedocView.as_view(url_name="api:schema", **PUBLIC), name="docs"),
+    path("pages", PageList.as_view(), name="pages"),
+    path("pages/<str:page_id>", PageDetail.as_view(), name="page"),
+    path("pages/<str:page_id>/components", ComponentList.as_view(), name="components"),
+    path(
+        "pages/<str:page_id>/components/<str:component_id>",
+        ComponentDetail.as_view(),
+        name="component",
+    ),
+    path("pages/<str:page_id>/incidents", IncidentList.as_view(), name="incidents"),
+    path(
+        "pages/<str:page_id>/incidents/unresolved",
+        UnresolvedIncidentList.as_view(),
+        name="incidents-unresolved",
+    ),
+    path(
+        "pages/<str:page_id>/incidents/<str:incident_id>",
+        IncidentDetail.as_view(),
+        name="incident",
+    ),
+]

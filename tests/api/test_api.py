@@ -1,0 +1,181 @@
+"""The management API through HTTP: keys, access, Statuspage shapes, JSON and form bodies."""
+
+import json
+
+import pytest
+from django.test import Client
+from django_scopes import scope, scopes_disabled
+
+from components.models import Component
+from incidents.models import Incident
+from statuspage.actors import Actor
+from statuspage.services import create_api_key, revoke_api_key
+from tests.component_factories import ComponentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def key(org, access="admin", pages=()):
+    return create_api_key(org, actor=Actor.system("t"), name="ci", access=access, pages=list(pages))
+
+
+def client_for(raw, scheme="OAuth"):
+    return Client(HTTP_AUTHORIZATION=f"{scheme} {raw}")
+
+
+def test_missing_wrong_and_revoked_keys_are_401(org, page):
+    api_key, raw = key(org)
+    assert Client().get("/api/v1/pages").status_code == 401
+    assert client_for("sp_nope_nope").get("/api/v1/pages").status_code == 401
+    assert client_for(raw, "Bearer").get("/api/v1/pages").status_code == 200
+    with scope(organization=org.pk):
+        revoke_api_key(api_key, actor=Actor.system("t"))
+    response = client_for(raw).get("/api/v1/pages")
+    assert response.status_code == 401
+    assert json.loads(response.content) == {"detail": "Invalid or revoked API key."}
+
+
+def test_pages_list_and_patch(org, page):
+    _, raw = key(org)
+    client = client_for(raw)
+    [data] = json.loads(client.get("/api/v1/pages").content)
+    assert (data["id"], data["name"], data["subdomain"]) == (page.public_id, "Acme Cloud", "acme")
+    response = client.patch(
+        f"/api/v1/pages/{page.public_id}",
+        {"page": {"name": "Acme Status"}},
+        content_type="application/json",
+    )
+    assert json.loads(response.content)["name"] == "Acme Status"
+
+
+def test_keys_restricted_to_a_page_see_only_it(org, page):
+    with scopes_disabled():
+        from tests.factories import PageFactory
+
+        second = PageFactory(organization=org, slug="second")
+    _, raw = key(org, pages=[second])
+    client = client_for(raw)
+    assert [p["id"] for p in json.loads(client.get("/api/v1/pages").content)] == [second.public_id]
+    assert client.get(f"/api/v1/pages/{page.public_id}").status_code == 404
+
+
+def test_component_crud(org, page):
+    _, raw = key(org)
+    client = client_for(raw)
+    base = f"/api/v1/pages/{page.public_id}/components"
+    response = client.post(
+        base,
+        {"component": {"name": "API", "status": "degraded_performance"}},
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+    created = json.loads(response.content)
+    assert (created["name"], created["status"], created["group"]) == (
+        "API",
+        "degraded_performance",
+        False,
+    )
+    url = f"{base}/{created['id']}"
+    patched = client.patch(
+        url, {"component": {"status": "major_outage"}}, content_type="application/json"
+    )
+    assert json.loads(patched.content)["status"] == "major_outage"
+    bad = client.patch(url, {"component": {"status": "on_fire"}}, content_type="application/json")
+    assert bad.status_code == 400
+    assert "status" in json.loads(bad.content)
+    assert client.delete(url).status_code == 204
+    with scopes_disabled():
+        assert Component.objects.count() == 0
+
+
+def test_incident_create_json_and_form_encoded_then_update(org, page):
+    api = ComponentFactory(page=page, name="API")
+    _, raw = key(org, access="responder")
+    client = client_for(raw)
+    base = f"/api/v1/pages/{page.public_id}/incidents"
+    response = client.post(
+        base,
+        {
+            "incident": {
+                "name": "API errors",
+                "status": "investigating",
+                "impact_override": "major",
+                "body": "Looking",
+                "component_ids": [api.public_id],
+                "deliver_notifications": False,
+            }
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+    data = json.loads(response.content)
+    assert (data["status"], data["impact"], data["components"][0]["status"]) == (
+        "investigating",
+        "major",
+        "partial_outage",
+    )
+    form = client.post(
+        base,
+        {
+            "incident[name]": "Form made",
+            "incident[status]": "identified",
+            "incident[component_ids][]": [api.public_id],
+            f"incident[components][{api.public_id}]": "major_outage",
+        },
+    )
+    assert form.status_code == 201
+    assert json.loads(form.content)["components"][0]["status"] == "major_outage"
+    url = f"{base}/{data['id']}"
+    updated = json.loads(
+        client.patch(
+            url,
+            {"incident": {"status": "resolved", "body": "Done"}},
+            content_type="application/json",
+        ).content
+    )
+    assert updated["status"] == "resolved"
+    assert [u["status"] for u in updated["incident_updates"]] == ["resolved", "investigating"]
+    unresolved = json.loads(client.get(f"{base}/unresolved").content)
+    assert [i["name"] for i in unresolved] == ["Form made"]
+
+
+def test_read_only_keys_cannot_write(org, page):
+    _, raw = key(org, access="read_only")
+    client = client_for(raw)
+    base = f"/api/v1/pages/{page.public_id}/incidents"
+    assert client.get(base).status_code == 200
+    assert (
+        client.post(base, {"incident": {"name": "X"}}, content_type="application/json").status_code
+        == 403
+    )
+    with scopes_disabled():
+        assert Incident.objects.count() == 0
+
+
+def test_domain_errors_are_422_with_the_field(org, page):
+    _, raw = key(org)
+    response = client_for(raw).post(
+        f"/api/v1/pages/{page.public_id}/incidents",
+        {"incident": {"name": ""}},
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert json.loads(response.content) == {
+        "error": "Give the incident a title.",
+        "name": ["Give the incident a title."],
+    }
+
+
+def test_rate_limit_answers_429_with_retry_after(org, page, settings):
+    settings.API_REQUESTS_PER_MINUTE = 3
+    _, raw = key(org)
+    client = client_for(raw)
+    codes = [client.get("/api/v1/pages").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    assert client.get("/api/v1/pages")["Retry-After"] == "60"
+
+
+def test_openapi_schema_is_served(db):
+    response = Client().get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    assert b"/api/v1/pages/{page_id}/incidents" in response.content
