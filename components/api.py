@@ -3,6 +3,7 @@
 import datetime
 import zoneinfo
 
+from django.http import Http404
 from rest_framework import status as http_status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -11,8 +12,9 @@ from components import services
 from components.enums import ComponentStatus, StatusCause
 from components.models import Component, ComponentGroup
 from components.queries import get_component_for_page, list_components
+from components.uptime import daily_uptime
 from statuspage.api import OrganizationAPIView, as_bool, not_found, paginate, resource_fields
-from statuspage.public_json import component_json
+from statuspage.public_json import component_json, group_json
 
 
 def _json(component, page):
@@ -66,12 +68,16 @@ class ComponentList(OrganizationAPIView):
         return Response(_json(component, page), status=http_status.HTTP_201_CREATED)
 
 
+def component_or_404(page, component_id) -> Component:
+    try:
+        return get_component_for_page(page, component_id)
+    except Http404 as error:
+        raise not_found("component") from error
+
+
 class ComponentDetail(OrganizationAPIView):
     def _component(self, page, component_id) -> Component:
-        try:
-            return get_component_for_page(page, component_id)
-        except Exception as error:
-            raise not_found("component") from error
+        return component_or_404(page, component_id)
 
     def get(self, request, page_id, component_id):
         page = self.page(page_id)
@@ -110,3 +116,81 @@ class ComponentDetail(OrganizationAPIView):
         page = self.page(page_id)
         services.delete_component(self._component(page, component_id), actor=self.actor)
         return Response(status=http_status.HTTP_204_NO_CONTENT)
+
+
+def _group_json(group, page):
+    zone = zoneinfo.ZoneInfo(page.time_zone)
+    return group_json(group, list(group.components.all()), page, zone)
+
+
+class GroupList(OrganizationAPIView):
+    def get(self, request, page_id):
+        page = self.page(page_id)
+        groups = ComponentGroup.objects.filter(page=page).prefetch_related("components")
+        return Response([_group_json(g, page) for g in paginate(request, list(groups))])
+
+    def post(self, request, page_id):
+        page = self.page(page_id)
+        fields = resource_fields(request.data, "component_group")
+        group = services.create_group(page, actor=self.actor, name=fields.get("name", ""),
+                                      description=fields.get("description") or "")  # fmt: skip
+        for component_id in fields.get("components") or []:
+            component = component_or_404(page, component_id)
+            services.update_component(
+                component, actor=self.actor, name=component.name,
+                description=component.description, group=group, showcase=component.showcase,
+                only_show_if_degraded=component.only_show_if_degraded,
+                start_date=component.start_date,
+            )  # fmt: skip
+        return Response(_group_json(group, page), status=http_status.HTTP_201_CREATED)
+
+
+class GroupDetail(OrganizationAPIView):
+    def _group(self, page, group_id):
+        group = ComponentGroup.objects.filter(page=page, public_id=group_id).first()
+        if group is None:
+            raise not_found("component group")
+        return group
+
+    def get(self, request, page_id, group_id):
+        page = self.page(page_id)
+        return Response(_group_json(self._group(page, group_id), page))
+
+    def patch(self, request, page_id, group_id):
+        page = self.page(page_id)
+        group = self._group(page, group_id)
+        fields = resource_fields(request.data, "component_group")
+        services.update_group(group, actor=self.actor, name=fields.get("name", group.name),
+                              description=fields.get("description", group.description) or "",
+                              is_collapsed=group.is_collapsed)  # fmt: skip
+        return Response(_group_json(group, page))
+
+    put = patch
+
+    def delete(self, request, page_id, group_id):
+        page = self.page(page_id)
+        services.delete_group(self._group(page, group_id), actor=self.actor)
+        return Response(status=http_status.HTTP_204_NO_CONTENT)
+
+
+class ComponentUptime(OrganizationAPIView):
+    """Statuspage's uptime endpoint over our daily rows (at most 90 days)."""
+
+    def get(self, request, page_id, component_id):
+        page = self.page(page_id)
+        component = component_or_404(page, component_id)
+        days = daily_uptime([component], time_zone=page.time_zone)[component.pk]
+        counted = [d for d in days.days if d.has_data]
+        zone = zoneinfo.ZoneInfo(page.time_zone)
+        return Response({
+            "id": component.public_id,
+            "name": component.name,
+            "range_start": counted[0].day.isoformat() if counted else None,
+            "range_end": counted[-1].day.isoformat() if counted else None,
+            "uptime_percentage": round(days.uptime_percentage, 4),
+            "major_outage": round(sum(d.major_outage_seconds for d in counted)),
+            "partial_outage": round(sum(d.partial_outage_seconds for d in counted)),
+            "related_events": [],
+            "warnings": [] if counted else ["No data in the range."],
+            "time_zone": str(zone),
+        })  # fmt: skip

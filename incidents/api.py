@@ -3,6 +3,7 @@
 import datetime
 import zoneinfo
 
+from django.http import Http404
 from django.utils.dateparse import parse_datetime
 from rest_framework import status as http_status
 from rest_framework.exceptions import ValidationError
@@ -11,11 +12,18 @@ from rest_framework.response import Response
 from components.queries import components_by_public_ids
 from incidents import services
 from incidents.enums import IncidentKind
-from incidents.models import Incident
-from incidents.queries import get_incident_for_page, recent_incidents, unresolved_incidents
+from incidents.models import Incident, IncidentUpdate
+from incidents.queries import (
+    active_maintenances,
+    get_incident_for_page,
+    get_update_for_incident,
+    recent_incidents,
+    unresolved_incidents,
+    upcoming_maintenances,
+)
 from statuspage.api import OrganizationAPIView, as_bool, not_found, paginate, resource_fields
 from statuspage.enums import Role
-from statuspage.public_json import incident_json
+from statuspage.public_json import incident_json, update_json
 
 
 def _json(incident, page):
@@ -44,6 +52,13 @@ def _component_statuses(page, fields):
 
 def _reload(page, incident):
     return get_incident_for_page(page, incident.public_id)
+
+
+def incident_or_404(page, incident_id) -> Incident:
+    try:
+        return get_incident_for_page(page, incident_id)
+    except Http404 as error:
+        raise not_found("incident") from error
 
 
 class IncidentList(OrganizationAPIView):
@@ -119,10 +134,7 @@ class IncidentDetail(OrganizationAPIView):
     write_role = Role.RESPONDER
 
     def _incident(self, page, incident_id) -> Incident:
-        try:
-            return get_incident_for_page(page, incident_id)
-        except Exception as error:
-            raise not_found("incident") from error
+        return incident_or_404(page, incident_id)
 
     def get(self, request, page_id, incident_id):
         page = self.page(page_id)
@@ -157,3 +169,55 @@ class IncidentDetail(OrganizationAPIView):
         data = _json(incident, page)
         services.delete_incident(incident, actor=self.actor, confirm_name=incident.name)
         return Response(data)
+
+
+class MaintenanceList(OrganizationAPIView):
+    """`upcoming`, `active_maintenance` and `scheduled` lists of Statuspage's v1."""
+
+    write_role = Role.RESPONDER
+    selection = "upcoming"
+
+    def get(self, request, page_id):
+        page = self.page(page_id)
+        if self.selection == "active":
+            incidents = list(active_maintenances(page))
+        elif self.selection == "upcoming":
+            incidents = list(upcoming_maintenances(page))
+        else:
+            incidents = recent_incidents(page, kind=IncidentKind.MAINTENANCE, limit=1000)
+        return Response([_json(i, page) for i in paginate(request, incidents)])
+
+
+class ActiveMaintenanceList(MaintenanceList):
+    selection = "active"
+
+
+class ScheduledList(MaintenanceList):
+    selection = "scheduled"
+
+
+class IncidentUpdateDetail(OrganizationAPIView):
+    """Edit a posted update's `body`, `display_at` or `deliver_notifications`."""
+
+    write_role = Role.RESPONDER
+
+    def patch(self, request, page_id, incident_id, update_id):
+        page = self.page(page_id)
+        incident = incident_or_404(page, incident_id)
+        try:
+            update = get_update_for_incident(incident, update_id)
+        except Http404 as error:
+            raise not_found("incident update") from error
+        fields = resource_fields(request.data, "incident_update")
+        services.edit_incident_update(
+            update, actor=self.actor, body=fields.get("body", update.body),
+            display_at=_when(fields.get("display_at"), "display_at"),
+        )  # fmt: skip
+        if "deliver_notifications" in fields:
+            IncidentUpdate.objects.filter(pk=update.pk, fanned_out_at__isnull=True).update(
+                deliver_notifications=as_bool(fields["deliver_notifications"])
+            )
+        update.refresh_from_db()
+        return Response(update_json(update, incident, zoneinfo.ZoneInfo(page.time_zone)))
+
+    put = patch

@@ -4,8 +4,16 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 from rest_framework.permissions import AllowAny
 
-from components.api import ComponentDetail, ComponentList
-from incidents.api import IncidentDetail, IncidentList, UnresolvedIncidentList
+from components.api import ComponentDetail, ComponentList, ComponentUptime, GroupDetail, GroupList
+from incidents.api import (
+    ActiveMaintenanceList,
+    IncidentDetail,
+    IncidentList,
+    IncidentUpdateDetail,
+    MaintenanceList,
+    ScheduledList,
+    UnresolvedIncidentList,
+)
 from statuspage.api import PageDetail, PageList
 
 app_name = "api"
@@ -23,7 +31,33 @@ urlpatterns = [
         ComponentDetail.as_view(),
         name="component",
     ),
+    path(
+        "pages/<str:page_id>/components/<str:component_id>/uptime",
+        ComponentUptime.as_view(),
+        name="component-uptime",
+    ),
+    path("pages/<str:page_id>/component-groups", GroupList.as_view(), name="groups"),
+    path(
+        "pages/<str:page_id>/component-groups/<str:group_id>",
+        GroupDetail.as_view(),
+        name="group",
+    ),
     path("pages/<str:page_id>/incidents", IncidentList.as_view(), name="incidents"),
+    path(
+        "pages/<str:page_id>/incidents/upcoming",
+        MaintenanceList.as_view(),
+        name="incidents-upcoming",
+    ),
+    path(
+        "pages/<str:page_id>/incidents/active_maintenance",
+        ActiveMaintenanceList.as_view(),
+        name="incidents-active-maintenance",
+    ),
+    path(
+        "pages/<str:page_id>/incidents/scheduled",
+        ScheduledList.as_view(),
+        name="incidents-scheduled",
+    ),
     path(
         "pages/<str:page_id>/incidents/unresolved",
         UnresolvedIncidentList.as_view(),
@@ -33,5 +67,10 @@ urlpatterns = [
         "pages/<str:page_id>/incidents/<str:incident_id>",
         IncidentDetail.as_view(),
         name="incident",
+    ),
+    path(
+        "pages/<str:page_id>/incidents/<str:incident_id>/incident_updates/<str:update_id>",
+        IncidentUpdateDetail.as_view(),
+        name="incident-update",
     ),
 ]

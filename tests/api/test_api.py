@@ -179,3 +179,42 @@ def test_openapi_schema_is_served(db):
     response = Client().get("/api/v1/openapi.json")
     assert response.status_code == 200
     assert b"/api/v1/pages/{page_id}/incidents" in response.content
+
+
+def test_groups_uptime_maintenance_lists_and_update_edit(org, page):
+    import datetime
+
+    api = ComponentFactory(page=page, name="API")
+    _, raw = key(org)
+    client = client_for(raw)
+    base = f"/api/v1/pages/{page.public_id}"
+    group = client.post(
+        f"{base}/component-groups",
+        {"component_group": {"name": "Core", "components": [api.public_id]}},
+        content_type="application/json",
+    ).json()
+    assert (group["group"], group["components"]) == (True, [api.public_id])
+    uptime = client.get(f"{base}/components/{api.public_id}/uptime").json()
+    assert (uptime["uptime_percentage"], uptime["major_outage"]) == (100.0, 0)
+    start = (datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1)).isoformat()
+    made = client.post(
+        f"{base}/incidents",
+        {
+            "incident": {
+                "name": "DB upgrade",
+                "scheduled_for": start,
+                "component_ids": [api.public_id],
+            }
+        },
+        content_type="application/json",
+    ).json()
+    assert made["status"] == "scheduled"
+    assert [i["name"] for i in client.get(f"{base}/incidents/upcoming").json()] == ["DB upgrade"]
+    assert client.get(f"{base}/incidents/active_maintenance").json() == []
+    update_id = made["incident_updates"][0]["id"]
+    edited = client.patch(
+        f"{base}/incidents/{made['id']}/incident_updates/{update_id}",
+        {"incident_update": {"body": "New *text*"}},
+        content_type="application/json",
+    ).json()
+    assert edited["body"] == "New *text*"

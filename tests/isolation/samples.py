@@ -46,6 +46,8 @@ def _their_manage_token(tenant: Tenant) -> str:
 # Public routes take the intruder's objects as their own host would name them.
 API_SAMPLES: dict[str, Callable[[Tenant], Any]] = {
     "page_id": lambda t: t.page.public_id,
+    "group_id": TENANT_SAMPLES["group_id"],
+    "update_id": TENANT_SAMPLES["update_id"],
     "component_id": TENANT_SAMPLES["component_id"],
     "incident_id": TENANT_SAMPLES["incident_id"],
 }
