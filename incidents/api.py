@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from components.queries import components_by_public_ids
 from incidents import services
 from incidents.enums import IncidentKind
-from incidents.models import Incident, IncidentUpdate
+from incidents.models import Incident, IncidentTemplate, IncidentUpdate
 from incidents.queries import (
     active_maintenances,
     get_incident_for_page,
@@ -221,3 +221,72 @@ class IncidentUpdateDetail(OrganizationAPIView):
         return Response(update_json(update, incident, zoneinfo.ZoneInfo(page.time_zone)))
 
     put = patch
+
+
+def template_json(template, page) -> dict:
+    return {
+        "id": template.public_id,
+        "name": template.name,
+        "title": template.title,
+        "body": template.body,
+        "update_status": template.status,
+        "impact": template.impact,
+        "should_send_notifications": template.deliver_notifications,
+        "components": [c.public_id for c in template.components.all()],
+    }
+
+
+class TemplateList(OrganizationAPIView):
+    def get(self, request, page_id):
+        page = self.page(page_id)
+        templates = list(IncidentTemplate.objects.filter(page=page).prefetch_related("components"))
+        return Response([template_json(t, page) for t in paginate(request, templates)])
+
+    def post(self, request, page_id):
+        page = self.page(page_id)
+        fields = resource_fields(request.data, "template")
+        template = services.create_incident_template(
+            page, actor=self.actor, name=fields.get("name", ""), title=fields.get("title", ""),
+            body=fields.get("body") or "", status=fields.get("update_status") or "investigating",
+            impact=fields.get("impact") or "none",
+            components=list(_component_statuses(page, fields)),
+            deliver_notifications=as_bool(fields.get("should_send_notifications"), True),
+        )  # fmt: skip
+        return Response(template_json(template, page), status=http_status.HTTP_201_CREATED)
+
+
+class TemplateDetail(OrganizationAPIView):
+    def _template(self, page, template_id):
+        template = IncidentTemplate.objects.filter(page=page, public_id=template_id).first()
+        if template is None:
+            raise not_found("template")
+        return template
+
+    def get(self, request, page_id, template_id):
+        page = self.page(page_id)
+        return Response(template_json(self._template(page, template_id), page))
+
+    def patch(self, request, page_id, template_id):
+        page = self.page(page_id)
+        template = self._template(page, template_id)
+        fields = resource_fields(request.data, "template")
+        components = (
+            list(_component_statuses(page, fields))
+            if "component_ids" in fields else list(template.components.all())
+        )  # fmt: skip
+        services.update_incident_template(
+            template, actor=self.actor, name=fields.get("name", template.name),
+            title=fields.get("title", template.title), body=fields.get("body", template.body),
+            status=fields.get("update_status", template.status),
+            impact=fields.get("impact", template.impact), components=components,
+            deliver_notifications=as_bool(fields.get("should_send_notifications"),
+                                          template.deliver_notifications),
+        )  # fmt: skip
+        return Response(template_json(template, page))
+
+    put = patch
+
+    def delete(self, request, page_id, template_id):
+        page = self.page(page_id)
+        services.delete_incident_template(self._template(page, template_id), actor=self.actor)
+        return Response(status=http_status.HTTP_204_NO_CONTENT)

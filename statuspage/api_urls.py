@@ -12,9 +12,13 @@ from incidents.api import (
     IncidentUpdateDetail,
     MaintenanceList,
     ScheduledList,
+    TemplateDetail,
+    TemplateList,
     UnresolvedIncidentList,
 )
+from postmortems.api import PostmortemPublish, PostmortemRevert, PostmortemView
 from statuspage.api import PageDetail, PageList
+from subscribers.api import SubscriberDetail, SubscriberList, SubscriberResendConfirmation
 
 app_name = "api"
 PUBLIC = {"authentication_classes": [], "permission_classes": [AllowAny], "throttle_classes": []}
@@ -72,5 +76,37 @@ urlpatterns = [
         "pages/<str:page_id>/incidents/<str:incident_id>/incident_updates/<str:update_id>",
         IncidentUpdateDetail.as_view(),
         name="incident-update",
+    ),
+    path(
+        "pages/<str:page_id>/incidents/<str:incident_id>/postmortem",
+        PostmortemView.as_view(),
+        name="postmortem",
+    ),
+    path(
+        "pages/<str:page_id>/incidents/<str:incident_id>/postmortem/publish",
+        PostmortemPublish.as_view(),
+        name="postmortem-publish",
+    ),
+    path(
+        "pages/<str:page_id>/incidents/<str:incident_id>/postmortem/revert",
+        PostmortemRevert.as_view(),
+        name="postmortem-revert",
+    ),
+    path("pages/<str:page_id>/subscribers", SubscriberList.as_view(), name="subscribers"),
+    path(
+        "pages/<str:page_id>/subscribers/<str:subscriber_id>",
+        SubscriberDetail.as_view(),
+        name="subscriber",
+    ),
+    path(
+        "pages/<str:page_id>/subscribers/<str:subscriber_id>/resend_confirmation",
+        SubscriberResendConfirmation.as_view(),
+        name="subscriber-resend",
+    ),
+    path("pages/<str:page_id>/incident_templates", TemplateList.as_view(), name="templates"),
+    path(
+        "pages/<str:page_id>/incident_templates/<str:template_id>",
+        TemplateDetail.as_view(),
+        name="template",
     ),
 ]

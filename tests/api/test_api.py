@@ -218,3 +218,77 @@ def test_groups_uptime_maintenance_lists_and_update_edit(org, page):
         content_type="application/json",
     ).json()
     assert edited["body"] == "New *text*"
+
+
+def test_postmortem_subscribers_and_templates(org, page):
+    from django.core import mail
+
+    api = ComponentFactory(page=page, name="API")
+    _, raw = key(org)
+    client = client_for(raw)
+    base = f"/api/v1/pages/{page.public_id}"
+    incident = client.post(
+        f"{base}/incidents", {"incident": {"name": "Outage"}}, content_type="application/json"
+    ).json()
+    pm_url = f"{base}/incidents/{incident['id']}/postmortem"
+    refused = client.put(
+        pm_url, {"postmortem": {"body_draft": "x"}}, content_type="application/json"
+    )
+    assert refused.status_code == 422
+    client.patch(
+        f"{base}/incidents/{incident['id']}",
+        {"incident": {"status": "resolved"}},
+        content_type="application/json",
+    )
+    saved = client.put(
+        pm_url, {"postmortem": {"body_draft": "What happened"}}, content_type="application/json"
+    ).json()
+    assert (saved["published_at"], "What happened" in saved["body"]) == (None, True)
+    published = client.put(f"{pm_url}/publish", content_type="application/json").json()
+    assert published["published_at"] is not None
+    assert client.get(f"{base}/incidents/{incident['id']}").json()["status"] == "postmortem"
+    client.put(f"{pm_url}/revert", content_type="application/json")
+    assert client.get(f"{base}/incidents/{incident['id']}").json()["status"] == "resolved"
+
+    made = client.post(
+        f"{base}/subscribers",
+        {
+            "subscriber": {
+                "email": "api@example.test",
+                "component_ids": [api.public_id],
+            }
+        },
+        content_type="application/json",
+    )
+    assert made.status_code == 201
+    sub = made.json()
+    assert (sub["email"], sub["components"], sub["confirmed_at"]) == (
+        "api@example.test",
+        [api.public_id],
+        None,
+    )
+    assert [s["email"] for s in client.get(f"{base}/subscribers").json()] == ["api@example.test"]
+    assert client.delete(f"{base}/subscribers/{sub['id']}").status_code == 200
+    assert client.get(f"{base}/subscribers").json() == []
+    assert mail.outbox == [] or all(m.to == ["api@example.test"] for m in mail.outbox)
+
+    template = client.post(
+        f"{base}/incident_templates",
+        {
+            "template": {
+                "name": "DB",
+                "title": "Database down",
+                "impact": "critical",
+                "component_ids": [api.public_id],
+            }
+        },
+        content_type="application/json",
+    ).json()
+    assert (template["title"], template["components"]) == ("Database down", [api.public_id])
+    renamed = client.patch(
+        f"{base}/incident_templates/{template['id']}",
+        {"template": {"title": "DB down"}},
+        content_type="application/json",
+    ).json()
+    assert renamed["title"] == "DB down"
+    assert client.delete(f"{base}/incident_templates/{template['id']}").status_code == 204

@@ -48,6 +48,8 @@ API_SAMPLES: dict[str, Callable[[Tenant], Any]] = {
     "page_id": lambda t: t.page.public_id,
     "group_id": TENANT_SAMPLES["group_id"],
     "update_id": TENANT_SAMPLES["update_id"],
+    "subscriber_id": TENANT_SAMPLES["subscriber_id"],
+    "template_id": TENANT_SAMPLES["template_id"],
     "component_id": TENANT_SAMPLES["component_id"],
     "incident_id": TENANT_SAMPLES["incident_id"],
 }

@@ -121,11 +121,12 @@ def test_public_urls_never_show_another_pages_objects():
 
 
 @pytest.mark.django_db
-def test_api_routes_refuse_another_organisations_objects():
+def test_api_routes_refuse_another_organisations_objects(settings):
     """Every /api/v1 route with our key: their page, or our page with their objects → 404."""
     from statuspage.actors import Actor
     from statuspage.services import create_api_key
 
+    settings.API_REQUESTS_PER_MINUTE = 10_000
     ours = build_tenant("ours", marker="ours-marker")
     theirs = build_tenant("theirs", marker=MARKER)
     _, raw = create_api_key(ours.organization, actor=Actor.system("t"), name="k", access="admin")
