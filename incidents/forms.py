@@ -11,6 +11,7 @@ from django.utils import timezone
 from components.enums import ComponentStatus
 from components.models import Component
 from incidents.enums import INCIDENT_IMPACTS, INCIDENT_STATUSES, MAINTENANCE_STATUSES, Impact
+from incidents.models import Integration
 
 FROM_IMPACT = "impact"
 NOT_AFFECTED = ""
@@ -249,4 +250,24 @@ class TemplateForm(forms.Form):
 
     def __init__(self, *args, page, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["components"].queryset = Component.objects.filter(page=page)
+
+
+class IntegrationForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    kind = forms.ChoiceField(label="Tool", choices=[])
+    components = ComponentChoiceField(queryset=Component.objects.none(), required=False,
+                                      to_field_name="public_id",
+                                      label="Components its alerts affect")  # fmt: skip
+    impact = forms.ChoiceField(choices=[(i.value, i.label) for i in INCIDENT_IMPACTS],
+                               initial="major")  # fmt: skip
+    title_template = forms.CharField(max_length=255, initial="{title}",
+                                     help_text="{title} is the alert's summary.")  # fmt: skip
+    signing_secret = forms.CharField(max_length=128, required=False,
+                                     help_text="Grafana: the same secret as its webhook's "
+                                     "HMAC signature setting.")  # fmt: skip
+
+    def __init__(self, *args, page, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = Integration.Kind.choices
         self.fields["components"].queryset = Component.objects.filter(page=page)

@@ -142,3 +142,71 @@ class IncidentTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Integration(models.Model):
+    """A monitoring tool that opens and resolves incidents by webhook."""
+
+    class Kind(models.TextChoices):
+        ALERTMANAGER = "alertmanager", "Prometheus Alertmanager"
+        GRAFANA = "grafana", "Grafana alerting"
+        UPTIME_KUMA = "uptime-kuma", "Uptime Kuma"
+        HEALTHCHECKS = "healthchecks", "healthchecks.io"
+        GENERIC = "generic", "Generic JSON"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="integrations")
+    public_id = PublicIdField()
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    token = models.CharField(max_length=64, unique=True)
+    # Optional HMAC secret (Grafana's X-Grafana-Alerting-Signature).
+    signing_secret = models.CharField(max_length=128, blank=True)
+    components = models.ManyToManyField(Component, blank=True, related_name="+")
+    impact = models.CharField(max_length=16, choices=Impact.choices, default=Impact.MAJOR)
+    title_template = models.CharField(max_length=255, default="{title}")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(organization="organization")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AlertLink(models.Model):
+    """Which incident an alert (by the sender's key) opened, so replays change nothing."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="links")
+    alert_key = models.CharField(max_length=255)
+    incident = models.ForeignKey(Incident, null=True, on_delete=models.SET_NULL, related_name="+")
+    last_resolved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(organization="organization")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "alert_key"], name="alert_link_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.alert_key
+
+
+class IntegrationEvent(models.Model):
+    """The last payloads an integration received, with what they did (shown in the console)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="events")
+    received_at = models.DateTimeField(auto_now_add=True)
+    payload = models.TextField()
+    outcome = models.CharField(max_length=255, blank=True)
+    error = models.TextField(blank=True)
+
+    objects = ScopedManager(organization="organization")
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.integration_id} {self.received_at:%Y-%m-%d %H:%M}"

@@ -11,7 +11,13 @@ from django.utils import timezone
 from components.enums import ComponentStatus
 from components.models import Component
 from incidents.enums import Impact, IncidentKind, IncidentStatus
-from incidents.models import Incident, IncidentComponent, IncidentTemplate, IncidentUpdate
+from incidents.models import (
+    Incident,
+    IncidentComponent,
+    IncidentTemplate,
+    IncidentUpdate,
+    Integration,
+)
 from statuspage.models import Page
 
 OPEN_INCIDENT = ~Q(status__in=[IncidentStatus.RESOLVED, IncidentStatus.POSTMORTEM])
@@ -226,3 +232,14 @@ def recent_incidents(page: Page, *, kind: str, limit: int = 50) -> list[Incident
     else:
         incidents = incidents.order_by("-started_at", "-id")
     return list(with_timeline(incidents)[:limit])
+
+
+def list_integrations(page: Page):
+    return Integration.objects.filter(page=page).prefetch_related("components").order_by("name")
+
+
+def get_integration_for_page(page: Page, public_id: str) -> Integration:
+    integration = Integration.objects.filter(page=page, public_id=public_id).first()
+    if integration is None:
+        raise Http404("No such integration.")
+    return integration

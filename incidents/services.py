@@ -11,6 +11,7 @@ Every update row doubles as the notification outbox (see incidents.models.Incide
 from __future__ import annotations
 
 import datetime
+import secrets
 from collections.abc import Mapping
 
 from django.db import transaction
@@ -33,7 +34,15 @@ from incidents.enums import (
     IncidentStatus,
     UpdateEvent,
 )
-from incidents.models import Incident, IncidentComponent, IncidentTemplate, IncidentUpdate
+from incidents.models import (
+    AlertLink,
+    Incident,
+    IncidentComponent,
+    IncidentTemplate,
+    IncidentUpdate,
+    Integration,
+    IntegrationEvent,
+)
 from statuspage.actors import Actor
 from statuspage.audit import record_audit, snapshot
 from statuspage.errors import DomainError
@@ -826,3 +835,93 @@ def set_postmortem_published(incident: Incident, *, published: bool) -> Incident
     incident.save(update_fields=["status", "updated_at"])
     public_content_changed(incident.page)
     return incident
+
+
+# --- Alert intake ---------------------------------------------------------------------------
+
+
+def create_integration(
+    page: Page,
+    *,
+    actor: Actor,
+    name: str,
+    kind: str,
+    components: list[Component] = (),  # type: ignore[assignment]
+    impact: str = Impact.MAJOR,
+    title_template: str = "{title}",
+    signing_secret: str = "",
+) -> Integration:
+    if kind not in Integration.Kind.values:
+        raise DomainError("Choose one of the supported tools.", field="kind")
+    if "{title}" not in title_template:
+        raise DomainError("The title template must contain {title}.", field="title_template")
+    _check_components(page, components)
+    with transaction.atomic():
+        integration = Integration.objects.create(
+            organization_id=page.organization_id, page=page, name=name.strip() or kind,
+            kind=kind, token=secrets.token_urlsafe(24), impact=_check_impact(impact),
+            title_template=title_template, signing_secret=signing_secret,
+        )  # fmt: skip
+        integration.components.set(components)
+        record_audit(page.organization, actor=actor, verb="integration.created",
+                     target=integration, page=page, after={"kind": kind})  # fmt: skip
+    return integration
+
+
+def delete_integration(integration: Integration, *, actor: Actor) -> None:
+    with transaction.atomic():
+        record_audit(integration.page.organization, actor=actor, verb="integration.deleted",
+                     target=integration, page=integration.page)  # fmt: skip
+        integration.delete()
+
+
+def receive_alerts(integration: Integration, alerts: list, *, payload: str) -> dict[str, int]:
+    """Open an incident per newly firing alert key, resolve it when the alert resolves.
+    Replays and out-of-order deliveries change nothing: each key's link remembers its
+    incident and when it last resolved."""
+    actor = Actor.integration(integration.name)
+    counts = {"opened": 0, "resolved": 0, "ignored": 0}
+    page = integration.page
+    statuses = dict.fromkeys(integration.components.all())
+    for alert in alerts:
+        with transaction.atomic():
+            link, _ = AlertLink.objects.select_for_update().get_or_create(
+                integration=integration, alert_key=alert.key,
+                defaults={"organization_id": integration.organization_id},
+            )  # fmt: skip
+            incident = link.incident
+            is_open = incident is not None and not incident.is_closed
+            if alert.firing:
+                stale = link.last_resolved_at and alert.at and alert.at <= link.last_resolved_at
+                if is_open or stale:
+                    counts["ignored"] += 1
+                    continue
+                link.incident = open_incident(
+                    page, actor=actor, impact=integration.impact, component_statuses=statuses,
+                    name=integration.title_template.replace("{title}", alert.title)[:255],
+                    body=alert.description or f"{alert.title}. We are investigating.",
+                )  # fmt: skip
+                counts["opened"] += 1
+            else:
+                link.last_resolved_at = alert.at or timezone.now()
+                if is_open:
+                    body = f"Resolved: {alert.title}. Service is back to normal."
+                    resolve_incident(incident, actor=actor, body=body)
+                    counts["resolved"] += 1
+                else:
+                    counts["ignored"] += 1
+            link.save()
+    outcome = ", ".join(f"{n} {what}" for what, n in counts.items() if n) or "nothing to do"
+    log_integration_event(integration, payload=payload, outcome=outcome)
+    return counts
+
+
+def log_integration_event(integration: Integration, *, payload: str, outcome: str = "",
+                          error: str = "") -> None:  # fmt: skip
+    IntegrationEvent.objects.create(organization_id=integration.organization_id,
+                                    integration=integration, payload=payload[:20000],
+                                    outcome=outcome[:255], error=error)  # fmt: skip
+    keep = list(
+        IntegrationEvent.objects.filter(integration=integration).values_list("pk", flat=True)[:20]
+    )
+    IntegrationEvent.objects.filter(integration=integration).exclude(pk__in=keep).delete()

@@ -9,6 +9,17 @@ urlpatterns = [
     path("new/", views.incident_create, name="create"),
     path("maintenance/", views.maintenance_list, name="maintenance-list"),
     path("maintenance/new/", views.maintenance_create, name="maintenance-create"),
+    path("integrations/", views.integration_list, name="integrations"),
+    path(
+        "integrations/<str:integration_id>/",
+        views.integration_detail,
+        name="integration-detail",
+    ),
+    path(
+        "integrations/<str:integration_id>/delete/",
+        views.integration_delete,
+        name="integration-delete",
+    ),
     path("templates/", views.template_list, name="template-list"),
     path("templates/new/", views.template_create, name="template-create"),
     path("templates/<str:template_id>/edit/", views.template_edit, name="template-edit"),

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from components.queries import list_components
@@ -10,6 +11,7 @@ from incidents import services
 from incidents.forms import (
     ConfirmTitleForm,
     IncidentForm,
+    IntegrationForm,
     MaintenanceForm,
     TemplateForm,
     UpdateEditForm,
@@ -17,9 +19,11 @@ from incidents.forms import (
 )
 from incidents.queries import (
     get_incident_for_page,
+    get_integration_for_page,
     get_template_for_page,
     get_update_for_incident,
     list_incidents,
+    list_integrations,
     list_templates,
     next_status_suggestion,
 )
@@ -28,6 +32,7 @@ from statuspage.actors import Actor
 from statuspage.enums import Role
 from statuspage.errors import DomainError
 from statuspage.forms import add_domain_error
+from statuspage.page_urls import app_url
 
 TABS = [("active", "Active"), ("resolved", "Resolved"), ("maintenance", "Maintenance")]
 
@@ -297,3 +302,45 @@ def template_delete(request, template_id):
     services.delete_incident_template(template, actor=Actor.for_user(request.user))
     messages.success(request, f"Template “{template.name}” deleted.")
     return redirect("incidents:template-list", request.page.slug)
+
+
+# --- Integrations (alert intake) ------------------------------------------------------------
+
+
+@page_console(Role.ADMIN)
+def integration_list(request):
+    form = IntegrationForm(request.POST or None, page=request.page)
+    if request.method == "POST" and form.is_valid():
+        try:
+            integration = services.create_integration(
+                request.page, actor=Actor.for_user(request.user), **form.cleaned_data
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, f"“{integration.name}” added: paste its URL into the tool.")
+            return redirect(
+                "incidents:integration-detail", request.page.slug, integration.public_id
+            )
+    context = {"form": form, "integrations": list_integrations(request.page)}
+    return _render(request, "console/incidents/integrations.html", context, form)
+
+
+@page_console(Role.ADMIN)
+def integration_detail(request, integration_id):
+    integration = get_integration_for_page(request.page, integration_id)
+    context = {
+        "integration": integration,
+        "url": app_url(reverse("integration-receive", args=[integration.kind, integration.token])),
+        "events": list(integration.events.all()[:20]),
+    }
+    return render(request, "console/incidents/integration_detail.html", context)
+
+
+@require_POST
+@page_console(Role.ADMIN)
+def integration_delete(request, integration_id):
+    integration = get_integration_for_page(request.page, integration_id)
+    services.delete_integration(integration, actor=Actor.for_user(request.user))
+    messages.success(request, f"“{integration.name}” removed.")
+    return redirect("incidents:integrations", request.page.slug)

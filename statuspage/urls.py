@@ -5,6 +5,7 @@ Public pages have their own URLconf (statuspage.public_urls), chosen by statuspa
 
 from django.urls import include, path
 
+from incidents import intake_views
 from statuspage.views import internal, root
 
 urlpatterns = [
@@ -13,6 +14,7 @@ urlpatterns = [
     path("internal/tls-ask", internal.tls_ask, name="tls-ask"),
     path("accounts/", include("statuspage.account_urls")),
     path("api/v1/", include("statuspage.api_urls")),
+    path("integrations/<str:kind>/<str:token>", intake_views.receive, name="integration-receive"),
     path("console/", include("statuspage.console_urls")),
     path("console/<slug:page_slug>/components/", include("components.urls")),
     path("console/<slug:page_slug>/incidents/", include("incidents.urls")),

@@ -23,6 +23,7 @@ TENANT_SAMPLES: dict[str, Callable[[Tenant], Any]] = {
     "subscriber_id": lambda t: t.objects["subscriber"].public_id,
     "item_id": lambda t: t.objects["action_item"].public_id,
     "key_id": lambda t: t.objects["api_key"].public_id,
+    "integration_id": lambda t: t.objects["integration"].public_id,
 }
 
 # Parameters that do not name a tenant's object (signed tokens and the like): a fixed value.
@@ -32,7 +33,8 @@ NON_TENANT_SAMPLES: dict[str, str] = {
 }
 
 # Routes outside any tenant (no parameter names a tenant object): exempt from the harness.
-PUBLIC_ROUTE_PREFIXES = ("accounts/", "healthz", "internal/")
+# (integrations/ is reached with an integration's secret token, tested in tests/incidents.)
+PUBLIC_ROUTE_PREFIXES = ("accounts/", "healthz", "internal/", "integrations/")
 # The management API authenticates with keys: its own walk uses another organisation's ids.
 API_ROUTE_PREFIX = "api/v1/"
 

@@ -73,6 +73,12 @@ def add_incidents(tenant: Tenant, marker: str) -> None:
     tenant.objects["incident"] = incident
     with scope(organization=tenant.organization.pk):
         tenant.objects["incident_update"] = incident.updates.get()
+        from incidents.services import create_integration
+
+        tenant.objects["integration"] = create_integration(
+            tenant.page, actor=Actor.system("tests"), name=f"{marker} integration",
+            kind="generic",
+        )  # fmt: skip
         tenant.objects["incident_template"] = create_incident_template(
             tenant.page, actor=Actor.system("tests"), name=f"{marker} template", title=marker
         )
