@@ -27,6 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 SUBSCRIBERS = int(os.environ.get("BENCH_SUBSCRIBERS", "100000"))
 WORKERS = 2
+# SimpleWorker runs jobs in the worker process: no fork and no new connections per job.
+WORKER_ARGS = os.environ.get("BENCH_WORKER_ARGS", "").split()
 SINK_PORT = 2525
 ENV = {
     "DJANGO_SETTINGS_MODULE": "statuspage.settings",
@@ -157,7 +159,7 @@ def main() -> None:
 
         for _ in range(WORKERS):
             workers.append(subprocess.Popen(
-                [sys.executable, "manage.py", "rqworker", "default"], cwd=ROOT, env=os.environ,
+                [sys.executable, "manage.py", "rqworker", "default", *WORKER_ARGS], cwd=ROOT, env=os.environ,
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             ))  # fmt: skip
         time.sleep(3)  # workers connect and wait

@@ -289,7 +289,7 @@ SUBSCRIPTION_RESEND_AFTER = 5 * 60
 SUBSCRIBER_QUARANTINE_AFTER = env_int("SUBSCRIBER_QUARANTINE_AFTER", 3)
 # Deliveries per send job, and how long a claimed batch may stay "sending" before the sweep
 # hands it to another worker.
-DELIVERY_BATCH_SIZE = env_int("DELIVERY_BATCH_SIZE", 250)
+DELIVERY_BATCH_SIZE = env_int("DELIVERY_BATCH_SIZE", 1000)
 DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 300)
 DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 8)
 # Accepted messages are marked sent in groups of this size (the duplicate window of a crash).
