@@ -157,11 +157,12 @@ def main() -> None:
         log(f"raw ceiling: {WORKERS} processes × one SMTP connection, pre-built messages…")
         ceiling = raw_ceiling(min(SUBSCRIBERS, 40000))
 
+        command = [sys.executable, "manage.py", "rqworker", "default", *WORKER_ARGS]
         for _ in range(WORKERS):
-            workers.append(subprocess.Popen(
-                [sys.executable, "manage.py", "rqworker", "default", *WORKER_ARGS], cwd=ROOT, env=os.environ,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            ))  # fmt: skip
+            workers.append(
+                subprocess.Popen(command, cwd=ROOT, env=os.environ,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            )  # fmt: skip
         time.sleep(3)  # workers connect and wait
 
         client = Client(HTTP_HOST="localhost")
