@@ -13,7 +13,14 @@ from components.enums import ComponentStatus, StatusCause
 from components.models import Component, ComponentGroup
 from components.queries import get_component_for_page, list_components
 from components.uptime import daily_uptime
-from statuspage.api import OrganizationAPIView, as_bool, not_found, paginate, resource_fields
+from statuspage.api import (
+    OrganizationAPIView,
+    as_bool,
+    not_found,
+    paginate,
+    resource_fields,
+    text,
+)
 from statuspage.public_json import component_json, group_json
 
 
@@ -57,8 +64,8 @@ class ComponentList(OrganizationAPIView):
         component = services.create_component(
             page,
             actor=self.actor,
-            name=fields.get("name", ""),
-            description=fields.get("description") or "",
+            name=text(fields, "name"),
+            description=text(fields, "description") or "",
             group=_group(page, fields.get("group_id")),
             showcase=as_bool(fields.get("showcase"), True),
             only_show_if_degraded=as_bool(fields.get("only_show_if_degraded"), False),
@@ -97,8 +104,8 @@ class ComponentDetail(OrganizationAPIView):
             services.update_component(
                 component,
                 actor=self.actor,
-                name=fields.get("name", component.name),
-                description=fields.get("description", component.description) or "",
+                name=text(fields, "name", component.name),
+                description=text(fields, "description", component.description) or "",
                 group=_group(page, fields["group_id"]) if "group_id" in fields else component.group,
                 showcase=as_bool(fields.get("showcase"), component.showcase),
                 only_show_if_degraded=as_bool(

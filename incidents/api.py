@@ -9,6 +9,7 @@ from rest_framework import status as http_status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from components.enums import ComponentStatus
 from components.queries import components_by_public_ids
 from incidents import services
 from incidents.enums import IncidentKind
@@ -21,7 +22,14 @@ from incidents.queries import (
     unresolved_incidents,
     upcoming_maintenances,
 )
-from statuspage.api import OrganizationAPIView, as_bool, not_found, paginate, resource_fields
+from statuspage.api import (
+    OrganizationAPIView,
+    as_bool,
+    not_found,
+    paginate,
+    resource_fields,
+    text,
+)
 from statuspage.enums import Role
 from statuspage.public_json import incident_json, update_json
 
@@ -41,11 +49,18 @@ def _when(value, name):
 
 def _component_statuses(page, fields):
     """`components` {id: status} and/or `component_ids` [id] (status from the impact)."""
-    statuses = dict(fields.get("components") or {})
-    ids = list(fields.get("component_ids") or []) + list(statuses)
+    statuses = fields.get("components") or {}
+    ids = fields.get("component_ids") or []
+    if not isinstance(statuses, dict) or not all(
+        isinstance(v, str) and v in ComponentStatus.values for v in statuses.values()
+    ):
+        raise ValidationError({"components": ["Map component ids to component statuses."]})
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise ValidationError({"component_ids": ["Send a list of component ids."]})
+    ids = [*ids, *statuses]
     try:
         components = {c.public_id: c for c in components_by_public_ids(page, set(ids))}
-    except Exception as error:
+    except Http404 as error:
         raise ValidationError({"component_ids": ["Unknown component on this page."]}) from error
     return {components[i]: statuses.get(i) for i in ids}
 
@@ -78,8 +93,8 @@ class IncidentList(OrganizationAPIView):
         fields = resource_fields(request.data, "incident")
         common = {
             "actor": self.actor,
-            "name": fields.get("name", ""),
-            "body": fields.get("body") or "",
+            "name": text(fields, "name"),
+            "body": text(fields, "body") or "",
         }
         if fields.get("scheduled_for"):
             remind = fields.get("scheduled_remind_prior")
@@ -107,7 +122,7 @@ class IncidentList(OrganizationAPIView):
                 raise ValidationError({"backfill_date": ["A backfilled incident needs its date."]})
             incident = services.create_backfilled_incident(
                 page,
-                impact=fields.get("impact_override") or "none",
+                impact=text(fields, "impact_override") or "none",
                 component_statuses=_component_statuses(page, fields),
                 started_at=started,
                 resolved_at=started + datetime.timedelta(minutes=1),
@@ -117,8 +132,8 @@ class IncidentList(OrganizationAPIView):
         else:
             incident = services.open_incident(
                 page,
-                status=fields.get("status") or "investigating",
-                impact=fields.get("impact_override") or "none",
+                status=text(fields, "status") or "investigating",
+                impact=text(fields, "impact_override") or "none",
                 component_statuses=_component_statuses(page, fields),
                 deliver_notifications=as_bool(fields.get("deliver_notifications"), True),
                 **common,
@@ -147,15 +162,15 @@ class IncidentDetail(OrganizationAPIView):
         fields = resource_fields(request.data, "incident")
         if "name" in fields or "impact_override" in fields:
             services.update_incident_details(
-                incident, actor=self.actor, name=fields.get("name", incident.name),
-                impact=fields.get("impact_override"),
+                incident, actor=self.actor, name=text(fields, "name", incident.name),
+                impact=text(fields, "impact_override", None),
             )  # fmt: skip
         if {"status", "body", "components", "component_ids"} & set(fields):
             services.post_incident_update(
                 incident,
                 actor=self.actor,
-                status=fields.get("status") or incident.status,
-                body=fields.get("body") or "",
+                status=text(fields, "status") or incident.status,
+                body=text(fields, "body") or "",
                 component_statuses=_component_statuses(page, fields) or None,
                 deliver_notifications=as_bool(fields.get("deliver_notifications"), True),
             )
@@ -210,7 +225,7 @@ class IncidentUpdateDetail(OrganizationAPIView):
             raise not_found("incident update") from error
         fields = resource_fields(request.data, "incident_update")
         services.edit_incident_update(
-            update, actor=self.actor, body=fields.get("body", update.body),
+            update, actor=self.actor, body=text(fields, "body", update.body) or "",
             display_at=_when(fields.get("display_at"), "display_at"),
         )  # fmt: skip
         if "deliver_notifications" in fields:

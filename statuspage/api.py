@@ -81,6 +81,16 @@ def resource_fields(data, resource: str) -> dict[str, Any]:
     return fields
 
 
+def text(fields: dict, name: str, default: str | None = "") -> str | None:
+    """A text field of the body: a string (numbers are accepted as text), else a 400."""
+    value = fields.get(name, default)
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise ValidationError({name: ["Expected text."]})
+
+
 def as_bool(value, default=None):
     if value is None:
         return default

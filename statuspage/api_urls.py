@@ -1,7 +1,7 @@
 """`/api/v1/`: the management API, Statuspage's paths."""
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView
 from rest_framework.permissions import AllowAny
 
 from components.api import ComponentDetail, ComponentList, ComponentUptime, GroupDetail, GroupList
@@ -25,7 +25,7 @@ PUBLIC = {"authentication_classes": [], "permission_classes": [AllowAny], "throt
 
 urlpatterns = [
     # The description of the API is public; everything else needs a key.
-    path("openapi.json", SpectacularAPIView.as_view(**PUBLIC), name="schema"),
+    path("openapi.json", SpectacularJSONAPIView.as_view(**PUBLIC), name="schema"),
     path("docs", SpectacularRedocView.as_view(url_name="api:schema", **PUBLIC), name="docs"),
     path("pages", PageList.as_view(), name="pages"),
     path("pages/<str:page_id>", PageDetail.as_view(), name="page"),

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
@@ -27,7 +29,16 @@ from statuspage.domains import (
 from statuspage.enums import Role
 from statuspage.errors import DomainError
 from statuspage.hosts import forget_hosts
-from statuspage.models import ApiKey, Invitation, Membership, Organization, Page, User
+from statuspage.models import (
+    ApiKey,
+    Invitation,
+    Membership,
+    Organization,
+    Page,
+    User,
+    accent_color_validator,
+    slug_validator,
+)
 from statuspage.publishing import public_content_changed
 from statuspage.queue import enqueue_on_commit
 
@@ -70,6 +81,24 @@ def check_time_zone(name: str) -> None:
         raise DomainError(f"“{name}” is not a time zone we know.", field="time_zone")
 
 
+def check_page_values(changes: dict) -> None:
+    """What forms check for the console, checked here for every door (the API too)."""
+    validators = [
+        ("accent_color", accent_color_validator),
+        ("slug", slug_validator),
+        ("support_url", URLValidator()),
+    ]
+    for field, validator in validators:
+        value = changes.get(field)
+        if value:
+            try:
+                validator(str(value))
+            except ValidationError as error:
+                raise DomainError(error.messages[0], field=field) from error
+    if "name" in changes and not str(changes["name"] or "").strip():
+        raise DomainError("Give the page a name.", field="name")
+
+
 def create_page(
     organization: Organization,
     *,
@@ -107,6 +136,7 @@ def update_page_settings(page: Page, *, actor: Actor, **changes: object) -> Page
         check_slug_available(str(changes["slug"]), exclude_page=page)
     if "time_zone" in changes:
         check_time_zone(str(changes["time_zone"]))
+    check_page_values(changes)
     before = snapshot(page, PAGE_SETTINGS_FIELDS)
     with transaction.atomic():
         forget_hosts_on_commit(slugs=[page.slug, str(changes.get("slug", page.slug))])

@@ -2,12 +2,20 @@
 
 import zoneinfo
 
+from django.http import Http404
 from rest_framework import status as http_status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from components.queries import components_by_public_ids
-from statuspage.api import OrganizationAPIView, as_bool, not_found, paginate, resource_fields
+from statuspage.api import (
+    OrganizationAPIView,
+    as_bool,
+    not_found,
+    paginate,
+    resource_fields,
+    text,
+)
 from statuspage.public_json import timestamp
 from subscribers import services
 from subscribers.enums import SubscriberKind
@@ -40,17 +48,20 @@ class SubscriberList(OrganizationAPIView):
     def post(self, request, page_id):
         page = self.page(page_id)
         fields = resource_fields(request.data, "subscriber")
+        ids = fields.get("component_ids") or []
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise ValidationError({"component_ids": ["Send a list of component ids."]})
         try:
-            components = components_by_public_ids(page, set(fields.get("component_ids") or []))
-        except Exception as error:
+            components = components_by_public_ids(page, set(ids))
+        except Http404 as error:
             raise ValidationError({"component_ids": ["Unknown component on this page."]}) from error
         if fields.get("endpoint"):
             subscriber = services.add_webhook_subscriber(
-                page, actor=self.actor, endpoint=fields["endpoint"], components=components
+                page, actor=self.actor, endpoint=text(fields, "endpoint"), components=components
             )
         else:
             subscriber = services.add_subscriber(
-                page, actor=self.actor, email=fields.get("email") or "", components=components,
+                page, actor=self.actor, email=text(fields, "email") or "", components=components,
                 skip_confirmation=as_bool(fields.get("skip_confirmation_notification"), False),
             )  # fmt: skip
         return Response(subscriber_json(subscriber, page), status=http_status.HTTP_201_CREATED)

@@ -24,7 +24,9 @@ from concurrent.futures import ThreadPoolExecutor
 from email.utils import parseaddr
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import get_connection
+from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -126,6 +128,10 @@ def add_subscriber(
     skip_confirmation: bool = False,
 ) -> Subscriber:
     email = email.strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError as error:
+        raise DomainError("Enter a valid email address.", field="email") from error
     components = _check_components(page, components)
     with transaction.atomic():
         if Subscriber.objects.filter(page=page, email=email).exists():

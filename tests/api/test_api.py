@@ -292,3 +292,16 @@ def test_postmortem_subscribers_and_templates(org, page):
     ).json()
     assert renamed["title"] == "DB down"
     assert client.delete(f"{base}/incident_templates/{template['id']}").status_code == 204
+
+
+def test_page_values_are_checked_like_the_console(org, page):
+    _, raw = key(org)
+    response = client_for(raw).patch(
+        f"/api/v1/pages/{page.public_id}",
+        {"page": {"brand_color": "red"}},
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert (
+        response.json()["error"] == "Enter a colour as # followed by six hex digits, e.g. #2563eb."
+    )
