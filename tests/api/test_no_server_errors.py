@@ -36,7 +36,8 @@ BODIES = [
     json.dumps({"subscriber": {"email": 5}}).encode(),
     json.dumps({"subscriber": {"endpoint": "ftp://x"}}).encode(),
     json.dumps({"page": {"allow_rss_atom_feeds": [1], "brand_color": "x"}}).encode(),
-    json.dumps({"component": {"name": None, "status": 3, "group_id": [], "start_date": "x"}}).encode(),
+    json.dumps({"component": {"name": None, "status": 3, "group_id": [],
+                              "start_date": "x"}}).encode(),
     json.dumps({"component_group": {"name": "", "components": ["nope"]}}).encode(),
     json.dumps({"page": {"time_zone": "Mars/Base", "name": "", "bogus": 1}}).encode(),
     json.dumps({"subscriber": {"email": "not-an-email", "component_ids": "x"}}).encode(),
@@ -74,8 +75,8 @@ def test_no_operation_answers_with_a_server_error(org, page, settings):
                     send = getattr(client, method)
                     responses = [(b, send(url, b, content_type="application/json")) for b in BODIES]
                     form = "incident[name]=&incident[component_ids][]=x&component[status]="
-                    responses.append((b"form", send(url, form,
-                                      content_type="application/x-www-form-urlencoded")))  # fmt: skip
+                    form_type = "application/x-www-form-urlencoded"
+                    responses.append((b"form", send(url, form, content_type=form_type)))
                 for body, response in responses:
                     if response.status_code >= 500:
                         failures.append(
