@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "django_rq",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "axes",
     "statuspage",
     "components",
@@ -320,4 +321,6 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Status page management API",
     "DESCRIPTION": "Statuspage-compatible v1: change the base URL and the key, keep your scripts.",
     "VERSION": "1.0.0",
+    # The reference page's scripts are served by us (whitenoise), never from a CDN.
+    "REDOC_DIST": "SIDECAR",
 }

@@ -179,6 +179,8 @@ def test_openapi_schema_is_served(db):
     response = Client().get("/api/v1/openapi.json")
     assert response.status_code == 200
     assert b"/api/v1/pages/{page_id}/incidents" in response.content
+    docs = Client().get("/api/v1/docs").content.decode()
+    assert "/static/drf_spectacular_sidecar/redoc/" in docs and "cdn" not in docs.lower()
 
 
 def test_groups_uptime_maintenance_lists_and_update_edit(org, page):
