@@ -11,6 +11,7 @@ import hmac
 
 from django.conf import settings
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, permissions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.throttling import BaseThrottle
@@ -106,3 +107,14 @@ class ApiKeyThrottle(BaseThrottle):
 
     def wait(self):
         return self.wait_seconds
+
+
+class ApiKeySchema(OpenApiAuthenticationExtension):
+    """How the OpenAPI description names our key header."""
+
+    target_class = "statuspage.api_auth.ApiKeyAuthentication"
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "Authorization",
+                "description": "`OAuth <key>` or `Bearer <key>`"}  # fmt: skip

@@ -152,3 +152,23 @@ def test_readme_quick_start_shows_the_two_commands():
     readme = (ROOT / "README.md").read_text()
     quick_start = readme.split("## Quick start", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
     assert quick_start == "make run\nmake test\n"
+
+
+def test_deploy_checks_pass_with_production_settings():
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": "x" * 60,
+        "DATABASE_URL": "sqlite://:memory:",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
