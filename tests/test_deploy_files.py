@@ -155,6 +155,7 @@ def test_readme_quick_start_shows_the_two_commands():
 
 
 def test_deploy_checks_pass_with_production_settings():
+    import os
     import subprocess
     import sys
 
