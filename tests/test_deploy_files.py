@@ -162,7 +162,7 @@ def test_deploy_checks_pass_with_production_settings():
     env = {
         **os.environ,
         "DEBUG": "false",
-        "SECRET_KEY": "x" * 60,
+        "SECRET_KEY": "k3Yq8-production-like-secret-Vd9sLw2Zp0aQ7uR4tNb6mXc1eHf5gJ",
         "DATABASE_URL": "sqlite://:memory:",
     }
     result = subprocess.run(
