@@ -17,14 +17,14 @@ urlpatterns = [
     path("<slug:page_slug>/domain/remove/", domains.domain_remove, name="domain-remove"),
     path("<slug:page_slug>/team/", members.member_list, name="members"),
     path("<slug:page_slug>/team/invite/", members.member_invite, name="member-invite"),
-    path("<slug:page_slug>/team/<str:user_id>/role/", members.member_role, name="member-role"),
+    path("<slug:page_slug>/team/<pid:user_id>/role/", members.member_role, name="member-role"),
     path(
-        "<slug:page_slug>/team/<str:user_id>/remove/",
+        "<slug:page_slug>/team/<pid:user_id>/remove/",
         members.member_remove,
         name="member-remove",
     ),
     path(
-        "<slug:page_slug>/team/invitations/<str:invitation_id>/revoke/",
+        "<slug:page_slug>/team/invitations/<pid:invitation_id>/revoke/",
         members.invitation_revoke,
         name="invitation-revoke",
     ),
@@ -37,7 +37,7 @@ urlpatterns = [
     path("<slug:page_slug>/audit/", audit.audit_log, name="audit-log"),
     path("<slug:page_slug>/api-keys/", api_keys.api_key_list, name="api-keys"),
     path(
-        "<slug:page_slug>/api-keys/<str:key_id>/revoke/",
+        "<slug:page_slug>/api-keys/<pid:key_id>/revoke/",
         api_keys.api_key_revoke,
         name="api-key-revoke",
     ),

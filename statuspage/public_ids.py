@@ -23,3 +23,16 @@ class PublicIdField(models.CharField):
         kwargs.setdefault("default", new_public_id)
         kwargs.setdefault("editable", False)
         super().__init__(*args, **kwargs)
+
+
+class PublicIdConverter:
+    """`<pid:name>` in URLs: only what a public id can look like reaches a view, so junk such
+    as a NUL byte (which PostgreSQL refuses in a query) is a plain 404."""
+
+    regex = f"[{ALPHABET}]{{1,{LENGTH + 4}}}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value

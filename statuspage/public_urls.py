@@ -10,9 +10,9 @@ from subscribers import public_views as subscriptions
 
 public_patterns = [
     path("", public.page_home, name="home"),
-    path("incidents/<str:incident_id>", public.incident_detail, name="incident"),
+    path("incidents/<pid:incident_id>", public.incident_detail, name="incident"),
     path(
-        "incidents/<str:incident_id>/postmortem",
+        "incidents/<pid:incident_id>/postmortem",
         public.incident_postmortem,
         name="incident-postmortem",
     ),

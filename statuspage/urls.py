@@ -14,7 +14,7 @@ urlpatterns = [
     path("internal/tls-ask", internal.tls_ask, name="tls-ask"),
     path("accounts/", include("statuspage.account_urls")),
     path("api/v1/", include("statuspage.api_urls")),
-    path("integrations/<str:kind>/<str:token>", intake_views.receive, name="integration-receive"),
+    path("integrations/<slug:kind>/<slug:token>", intake_views.receive, name="integration-receive"),
     path("console/", include("statuspage.console_urls")),
     path("console/<slug:page_slug>/components/", include("components.urls")),
     path("console/<slug:page_slug>/incidents/", include("incidents.urls")),

@@ -11,11 +11,11 @@ urlpatterns = [
     path("export.csv", views.subscriber_export, name="export"),
     path("import/", views.subscriber_import, name="import"),
     path(
-        "deliveries/<str:incident_id>/<str:update_id>/",
+        "deliveries/<pid:incident_id>/<pid:update_id>/",
         views.update_deliveries,
         name="update-deliveries",
     ),
-    path("<str:subscriber_id>/remove/", views.subscriber_remove, name="remove"),
-    path("<str:subscriber_id>/resend/", views.subscriber_resend, name="resend"),
-    path("<str:subscriber_id>/unquarantine/", views.subscriber_unquarantine, name="unquarantine"),
+    path("<pid:subscriber_id>/remove/", views.subscriber_remove, name="remove"),
+    path("<pid:subscriber_id>/resend/", views.subscriber_resend, name="resend"),
+    path("<pid:subscriber_id>/unquarantine/", views.subscriber_unquarantine, name="unquarantine"),
 ]
