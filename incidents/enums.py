@@ -74,3 +74,26 @@ MAINTENANCE_STARTED_MESSAGE = (
 )
 MAINTENANCE_COMPLETED_MESSAGE = "The scheduled maintenance has been completed."
 MAINTENANCE_CANCELLED_MESSAGE = "This scheduled maintenance has been cancelled."
+
+
+class Severity(models.TextChoices):
+    """The responders' urgency (FanDesk's scale), each with a public impact and a target."""
+
+    CRITICAL = "critical", "Critical"
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
+
+
+SEVERITY_IMPACT = {"critical": "critical", "high": "major", "medium": "minor", "low": "none"}
+# Minutes to acknowledge before an incident counts as overdue (editable later per organisation).
+SEVERITY_TARGET_MINUTES = {"critical": 15, "high": 60, "medium": 240, "low": 1440}
+
+
+class Category(models.TextChoices):
+    OUTAGE = "outage", "Outage"
+    SECURITY = "security", "Security"
+    PERFORMANCE = "performance", "Performance"
+    BUG = "bug", "Bug"
+    INFRASTRUCTURE = "infrastructure", "Infrastructure"
+    DATA = "data", "Data"

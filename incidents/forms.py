@@ -10,8 +10,16 @@ from django.utils import timezone
 
 from components.enums import ComponentStatus
 from components.models import Component
-from incidents.enums import INCIDENT_IMPACTS, INCIDENT_STATUSES, MAINTENANCE_STATUSES, Impact
+from incidents.enums import (
+    INCIDENT_IMPACTS,
+    INCIDENT_STATUSES,
+    MAINTENANCE_STATUSES,
+    Category,
+    Impact,
+    Severity,
+)
 from incidents.models import Integration
+from statuspage.models import User
 
 FROM_IMPACT = "impact"
 NOT_AFFECTED = ""
@@ -271,3 +279,30 @@ class IntegrationForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = Integration.Kind.choices
         self.fields["components"].queryset = Component.objects.filter(page=page)
+
+
+class ResponseForm(forms.Form):
+    """The responders' classification and owner of an incident (never public)."""
+
+    severity = forms.ChoiceField(choices=[("", "—"), *Severity.choices], required=False)
+    category = forms.ChoiceField(choices=[("", "—"), *Category.choices], required=False)
+    owner = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        to_field_name="public_id",
+        empty_label="Nobody",
+    )
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = User.objects.filter(
+            memberships__organization=organization
+        ).order_by("name")
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Internal note",
+        help_text="Only your team sees notes. Markdown.",
+    )

@@ -10,7 +10,7 @@ from django_scopes import ScopedManager
 
 from components.enums import ComponentStatus
 from components.models import Component
-from incidents.enums import Impact, IncidentKind, IncidentStatus, UpdateEvent
+from incidents.enums import Category, Impact, IncidentKind, IncidentStatus, Severity, UpdateEvent
 from statuspage.models import Organization, Page, User
 from statuspage.public_ids import PublicIdField
 
@@ -40,6 +40,16 @@ class Incident(models.Model):
     notify_at_start = models.BooleanField(default=True)
     notify_at_end = models.BooleanField(default=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # The responders' side, never shown publicly.
+    severity = models.CharField(max_length=16, choices=Severity.choices, blank=True)
+    category = models.CharField(max_length=16, choices=Category.choices, blank=True)
+    owner = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -210,3 +220,25 @@ class IntegrationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.integration_id} {self.received_at:%Y-%m-%d %H:%M}"
+
+
+class InternalNote(models.Model):
+    """A responders-only note on an incident's timeline: never public, never emailed."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_label = models.CharField(max_length=200)
+    body = models.TextField()
+    body_html = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(organization="organization")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"note on {self.incident_id}"

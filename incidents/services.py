@@ -29,9 +29,11 @@ from incidents.enums import (
     MAINTENANCE_COMPLETED_MESSAGE,
     MAINTENANCE_STARTED_MESSAGE,
     MAINTENANCE_STATUSES,
+    Category,
     Impact,
     IncidentKind,
     IncidentStatus,
+    Severity,
     UpdateEvent,
 )
 from incidents.models import (
@@ -42,12 +44,13 @@ from incidents.models import (
     IncidentUpdate,
     Integration,
     IntegrationEvent,
+    InternalNote,
 )
 from statuspage.actors import Actor
 from statuspage.audit import record_audit, snapshot
 from statuspage.errors import DomainError
 from statuspage.markdown import render_markdown
-from statuspage.models import Page
+from statuspage.models import Membership, Page, User
 from statuspage.publishing import public_content_changed
 from statuspage.queue import enqueue_on_commit
 
@@ -777,9 +780,12 @@ def create_incident_template(
         )
         template.components.set(components)
         record_audit(
-            page.organization, actor=actor, verb="incident_template.created", target=template,
+            page.organization,
+            actor=actor,
+            verb="incident_template.created",
+            target=template,
             page=page,
-        )  # fmt: skip
+        )
     return template
 
 
@@ -808,18 +814,24 @@ def update_incident_template(
         template.save()
         template.components.set(components)
         record_audit(
-            template.page.organization, actor=actor, verb="incident_template.updated",
-            target=template, page=template.page,
-        )  # fmt: skip
+            template.page.organization,
+            actor=actor,
+            verb="incident_template.updated",
+            target=template,
+            page=template.page,
+        )
     return template
 
 
 def delete_incident_template(template: IncidentTemplate, *, actor: Actor) -> None:
     with transaction.atomic():
         record_audit(
-            template.page.organization, actor=actor, verb="incident_template.deleted",
-            target=template, page=template.page,
-        )  # fmt: skip
+            template.page.organization,
+            actor=actor,
+            verb="incident_template.deleted",
+            target=template,
+            page=template.page,
+        )
         template.delete()
 
 
@@ -858,20 +870,36 @@ def create_integration(
     _check_components(page, components)
     with transaction.atomic():
         integration = Integration.objects.create(
-            organization_id=page.organization_id, page=page, name=name.strip() or kind,
-            kind=kind, token=secrets.token_urlsafe(24), impact=_check_impact(impact),
-            title_template=title_template, signing_secret=signing_secret,
-        )  # fmt: skip
+            organization_id=page.organization_id,
+            page=page,
+            name=name.strip() or kind,
+            kind=kind,
+            token=secrets.token_urlsafe(24),
+            impact=_check_impact(impact),
+            title_template=title_template,
+            signing_secret=signing_secret,
+        )
         integration.components.set(components)
-        record_audit(page.organization, actor=actor, verb="integration.created",
-                     target=integration, page=page, after={"kind": kind})  # fmt: skip
+        record_audit(
+            page.organization,
+            actor=actor,
+            verb="integration.created",
+            target=integration,
+            page=page,
+            after={"kind": kind},
+        )
     return integration
 
 
 def delete_integration(integration: Integration, *, actor: Actor) -> None:
     with transaction.atomic():
-        record_audit(integration.page.organization, actor=actor, verb="integration.deleted",
-                     target=integration, page=integration.page)  # fmt: skip
+        record_audit(
+            integration.page.organization,
+            actor=actor,
+            verb="integration.deleted",
+            target=integration,
+            page=integration.page,
+        )
         integration.delete()
 
 
@@ -886,9 +914,10 @@ def receive_alerts(integration: Integration, alerts: list, *, payload: str) -> d
     for alert in alerts:
         with transaction.atomic():
             link, _ = AlertLink.objects.select_for_update().get_or_create(
-                integration=integration, alert_key=alert.key,
+                integration=integration,
+                alert_key=alert.key,
                 defaults={"organization_id": integration.organization_id},
-            )  # fmt: skip
+            )
             incident = link.incident
             is_open = incident is not None and not incident.is_closed
             if alert.firing:
@@ -897,10 +926,13 @@ def receive_alerts(integration: Integration, alerts: list, *, payload: str) -> d
                     counts["ignored"] += 1
                     continue
                 link.incident = open_incident(
-                    page, actor=actor, impact=integration.impact, component_statuses=statuses,
+                    page,
+                    actor=actor,
+                    impact=integration.impact,
+                    component_statuses=statuses,
                     name=integration.title_template.replace("{title}", alert.title)[:255],
                     body=alert.description or f"{alert.title}. We are investigating.",
-                )  # fmt: skip
+                )
                 counts["opened"] += 1
             else:
                 link.last_resolved_at = alert.at or timezone.now()
@@ -916,12 +948,113 @@ def receive_alerts(integration: Integration, alerts: list, *, payload: str) -> d
     return counts
 
 
-def log_integration_event(integration: Integration, *, payload: str, outcome: str = "",
-                          error: str = "") -> None:  # fmt: skip
-    IntegrationEvent.objects.create(organization_id=integration.organization_id,
-                                    integration=integration, payload=payload[:20000],
-                                    outcome=outcome[:255], error=error)  # fmt: skip
+def log_integration_event(
+    integration: Integration, *, payload: str, outcome: str = "", error: str = ""
+) -> None:
+    IntegrationEvent.objects.create(
+        organization_id=integration.organization_id,
+        integration=integration,
+        payload=payload[:20000],
+        outcome=outcome[:255],
+        error=error,
+    )
     keep = list(
         IntegrationEvent.objects.filter(integration=integration).values_list("pk", flat=True)[:20]
     )
     IntegrationEvent.objects.filter(integration=integration).exclude(pk__in=keep).delete()
+
+
+# --- The responders' side -------------------------------------------------------------------
+
+
+def acknowledge_incident(incident: Incident, *, actor: Actor) -> Incident:
+    """Someone is on it: stops the time-to-acknowledge clock (once) and takes ownership if
+    nobody owns it yet."""
+    with transaction.atomic():
+        incident = _lock(incident)
+        if incident.acknowledged_at is None:
+            incident.acknowledged_at = timezone.now()
+            incident.acknowledged_by = actor.user
+            incident.owner = incident.owner or actor.user
+            incident.save(
+                update_fields=["acknowledged_at", "acknowledged_by", "owner", "updated_at"]
+            )
+            record_audit(
+                incident.page.organization,
+                actor=actor,
+                verb="incident.acknowledged",
+                target=incident,
+                page=incident.page,
+            )
+    return incident
+
+
+def assign_incident(incident: Incident, *, actor: Actor, owner: User | None) -> Incident:
+    if (
+        owner is not None
+        and not Membership.objects.filter(
+            organization_id=incident.organization_id, user=owner
+        ).exists()
+    ):
+        raise DomainError("The owner must be a member of the organisation.", field="owner")
+    with transaction.atomic():
+        incident = _lock(incident)
+        before = {"owner": incident.owner.email if incident.owner else None}
+        incident.owner = owner
+        incident.save(update_fields=["owner", "updated_at"])
+        record_audit(
+            incident.page.organization,
+            actor=actor,
+            verb="incident.assigned",
+            target=incident,
+            page=incident.page,
+            before=before,
+            after={"owner": owner.email if owner else None},
+        )
+    return incident
+
+
+def classify_incident(
+    incident: Incident, *, actor: Actor, severity: str, category: str
+) -> Incident:
+    if severity and severity not in Severity.values:
+        raise DomainError("Choose a severity: critical, high, medium or low.", field="severity")
+    if category and category not in Category.values:
+        raise DomainError("Choose one of the categories.", field="category")
+    with transaction.atomic():
+        incident = _lock(incident)
+        before = snapshot(incident, ["severity", "category"])
+        incident.severity, incident.category = severity, category
+        incident.save(update_fields=["severity", "category", "updated_at"])
+        record_audit(
+            incident.page.organization,
+            actor=actor,
+            verb="incident.classified",
+            target=incident,
+            page=incident.page,
+            before=before,
+            after=snapshot(incident, ["severity", "category"]),
+        )
+    return incident
+
+
+def add_internal_note(incident: Incident, *, actor: Actor, body: str) -> InternalNote:
+    if not (body or "").strip():
+        raise DomainError("Write something.", field="body")
+    with transaction.atomic():
+        note = InternalNote.objects.create(
+            organization_id=incident.organization_id,
+            incident=incident,
+            author=actor.user,
+            author_label=actor.label,
+            body=body,
+            body_html=render_markdown(body),
+        )
+        record_audit(
+            incident.page.organization,
+            actor=actor,
+            verb="incident.note_added",
+            target=incident,
+            page=incident.page,
+        )
+    return note

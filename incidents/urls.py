@@ -28,6 +28,9 @@ urlpatterns = [
     path("<pid:incident_id>/updates/", views.update_create, name="update-create"),
     path("<pid:incident_id>/updates/<pid:update_id>/edit/", views.update_edit, name="update-edit"),
     path("<pid:incident_id>/delete/", views.incident_delete, name="delete"),
+    path("<pid:incident_id>/acknowledge/", views.incident_acknowledge, name="acknowledge"),
+    path("<pid:incident_id>/response/", views.incident_response, name="response"),
+    path("<pid:incident_id>/notes/", views.incident_note, name="note-create"),
     *[
         path(
             f"<pid:incident_id>/{transition}/",

@@ -13,6 +13,8 @@ from incidents.forms import (
     IncidentForm,
     IntegrationForm,
     MaintenanceForm,
+    NoteForm,
+    ResponseForm,
     TemplateForm,
     UpdateEditForm,
     UpdateForm,
@@ -136,6 +138,16 @@ def _detail_context(request, incident, update_form=None, delete_form=None):
             initial={"status": next_status_suggestion(incident)},
         ),
         "delete_form": delete_form or ConfirmTitleForm(),
+        "response_form": ResponseForm(
+            organization=request.organization,
+            initial={
+                "severity": incident.severity,
+                "category": incident.category,
+                "owner": incident.owner.public_id if incident.owner else None,
+            },
+        ),
+        "notes": list(incident.notes.select_related("author")),
+        "note_form": NoteForm(prefix="note"),
     }
 
 
@@ -344,3 +356,55 @@ def integration_delete(request, integration_id):
     services.delete_integration(integration, actor=Actor.for_user(request.user))
     messages.success(request, f"“{integration.name}” removed.")
     return redirect("incidents:integrations", request.page.slug)
+
+
+# --- The responders' side -------------------------------------------------------------------
+
+
+@require_POST
+@page_console(Role.RESPONDER)
+def incident_acknowledge(request, incident_id):
+    incident = get_incident_for_page(request.page, incident_id)
+    services.acknowledge_incident(incident, actor=Actor.for_user(request.user))
+    messages.success(request, "Acknowledged: you own it.")
+    return _detail(request, incident)
+
+
+@require_POST
+@page_console(Role.RESPONDER)
+def incident_response(request, incident_id):
+    incident = get_incident_for_page(request.page, incident_id)
+    form = ResponseForm(request.POST, organization=request.organization)
+    if not form.is_valid():
+        messages.error(request, "Choose a severity, a category and an owner from the team.")
+        return _detail(request, incident)
+    actor = Actor.for_user(request.user)
+    owner = request.user if "assign_to_me" in request.POST else form.cleaned_data["owner"]
+    try:
+        services.classify_incident(
+            incident,
+            actor=actor,
+            severity=form.cleaned_data["severity"],
+            category=form.cleaned_data["category"],
+        )
+        services.assign_incident(incident, actor=actor, owner=owner)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Saved.")
+    return _detail(request, incident)
+
+
+@require_POST
+@page_console(Role.RESPONDER)
+def incident_note(request, incident_id):
+    incident = get_incident_for_page(request.page, incident_id)
+    form = NoteForm(request.POST, prefix="note")
+    if form.is_valid():
+        services.add_internal_note(
+            incident, actor=Actor.for_user(request.user), body=form.cleaned_data["body"]
+        )
+        messages.success(request, "Note added (visible to your team only).")
+    else:
+        messages.error(request, "Write something first.")
+    return _detail(request, incident)

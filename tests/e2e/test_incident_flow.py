@@ -55,7 +55,7 @@ def test_incident_from_template_through_to_resolved(app_server, browser_page, me
         browser_page.get_by_label("Message").fill(message)
         browser_page.get_by_role("button", name="Post update").click()
         browser_page.wait_for_url(incident_url)
-        assert browser_page.get_by_text(message).is_visible()
+        assert message in browser_page.inner_text("main")
 
     assert component_status(browser_page, app_server, "API") == "Operational"
     assert component_status(browser_page, app_server, "Web") == "Operational"

@@ -1,0 +1,97 @@
+"""The responders' side: acknowledge, own, classify, and notes that never leave the team."""
+
+import json
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django_scopes import scope
+
+from incidents import services
+from statuspage.actors import Actor
+from statuspage.enums import Role
+from statuspage.errors import DomainError
+from subscribers.models import Subscriber
+from tests.conftest import BASE_DOMAIN, login_client, member_with_role
+from tests.incident_factories import open_incident
+
+pytestmark = pytest.mark.django_db
+
+
+def test_acknowledge_once_takes_ownership(page, member):
+    incident = open_incident(page)
+    actor = Actor.for_user(member.user)
+    with scope(organization=page.organization_id):
+        first = services.acknowledge_incident(incident, actor=actor).acknowledged_at
+        again = services.acknowledge_incident(incident, actor=actor).acknowledged_at
+        incident.refresh_from_db()
+    assert (first, incident.owner, incident.acknowledged_by) == (again, member.user, member.user)
+
+
+def test_classify_and_assign_check_their_input(page, member, other_member):
+    incident = open_incident(page)
+    actor = Actor.for_user(member.user)
+    with scope(organization=page.organization_id):
+        services.classify_incident(incident, actor=actor, severity="high", category="security")
+        with pytest.raises(DomainError):
+            services.classify_incident(incident, actor=actor, severity="apocalyptic", category="")
+        with pytest.raises(DomainError):
+            services.assign_incident(incident, actor=actor, owner=other_member.user)
+        incident.refresh_from_db()
+    assert (incident.severity, incident.category) == ("high", "security")
+
+
+def test_internal_notes_never_reach_the_public(console_client, page, member):
+    with scope(organization=page.organization_id):
+        Subscriber.objects.create(
+            organization=page.organization,
+            page=page,
+            email="s@example.test",
+            confirmed_at="2026-01-01T00:00Z",
+        )
+    incident = open_incident(page, name="Checkout down", body="Public text")
+    secret = "ZZ-INTERNAL-ROOT-CAUSE-ZZ"
+    url = f"/console/acme/incidents/{incident.public_id}/"
+    console_client.post(f"{url}notes/", {"note-body": secret})
+    assert secret in console_client.get(url).content.decode()
+    console_client.post(
+        f"{url}updates/",
+        {"status": "identified", "body": "Found it", "deliver_notifications": "on"},
+    )
+    public = Client(HTTP_HOST=f"acme.{BASE_DOMAIN}")
+    for path in [
+        "/",
+        f"/incidents/{incident.public_id}",
+        "/api/v2/summary.json",
+        "/api/v2/incidents.json",
+        "/history.atom",
+        "/history.rss",
+    ]:
+        assert secret not in public.get(path).content.decode(), path
+    with scope(organization=page.organization_id):
+        from subscribers.services import fan_out_update
+
+        for update in incident.updates.all():
+            fan_out_update(update)
+    assert mail.outbox and all(secret not in m.body for m in mail.outbox)
+    assert all(secret not in m.alternatives[0][0] for m in mail.outbox)
+    summary = json.loads(public.get("/api/v2/summary.json").content)
+    assert "owner" not in summary["incidents"][0] and "severity" not in summary["incidents"][0]
+
+
+def test_console_acknowledge_assign_and_roles(console_client, org, page, member):
+    incident = open_incident(page)
+    url = f"/console/acme/incidents/{incident.public_id}/"
+    console_client.post(f"{url}acknowledge/")
+    console_client.post(
+        f"{url}response/", {"severity": "critical", "category": "outage", "assign_to_me": "1"}
+    )
+    incident.refresh_from_db()
+    assert (incident.severity, incident.owner, incident.acknowledged_at is not None) == (
+        "critical",
+        member.user,
+        True,
+    )
+    viewer = login_client(member_with_role(org, Role.VIEWER))
+    assert viewer.post(f"{url}notes/", {"note-body": "x"}).status_code == 403
+    assert "Internal notes" not in viewer.get(url).content.decode()
