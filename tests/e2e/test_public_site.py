@@ -59,10 +59,16 @@ def test_public_pages_pass_axe(app_server, browser_page, page):
 
 
 def test_console_pages_pass_axe(app_server, browser_page, member, page):
-    ComponentFactory(page=page, name="API")
+    api = ComponentFactory(page=page, name="API")
+    with scope(organization=page.organization_id):
+        incident = open_incident(page, actor=Actor.system("t"), name="API errors",
+                                 component_statuses={api: None})  # fmt: skip
     log_in(browser_page, app_server, member.user.email)
     axe = Axe()
-    for path in ["/console/acme/", "/console/acme/incidents/new/", "/console/acme/components/"]:
+    paths = ["/console/acme/", "/console/acme/incidents/new/", "/console/acme/components/",
+             f"/console/acme/incidents/{incident.public_id}/", "/console/acme/subscribers/",
+             "/console/acme/settings/", "/console/acme/team/"]  # fmt: skip
+    for path in paths:
         browser_page.goto(app_server + path)
         results = axe.run(browser_page)
         violations = [(v["id"], len(v["nodes"])) for v in results.response["violations"]]
