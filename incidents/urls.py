@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.incident_create, name="create"),
     path("maintenance/", views.maintenance_list, name="maintenance-list"),
     path("maintenance/new/", views.maintenance_create, name="maintenance-create"),
+    path("report/", views.incident_report, name="report"),
     path("integrations/", views.integration_list, name="integrations"),
     path(
         "integrations/<pid:integration_id>/",

@@ -2,8 +2,10 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from components.queries import list_components
@@ -29,6 +31,7 @@ from incidents.queries import (
     list_templates,
     next_status_suggestion,
 )
+from incidents.reports import as_csv, bar_chart_svg, mtta_mttr
 from statuspage.access import page_console
 from statuspage.actors import Actor
 from statuspage.enums import Role
@@ -408,3 +411,18 @@ def incident_note(request, incident_id):
     else:
         messages.error(request, "Write something first.")
     return _detail(request, incident)
+
+
+@page_console(Role.RESPONDER)
+def incident_report(request):
+    period = "week" if request.GET.get("period") == "week" else "month"
+    by = request.GET.get("by") if request.GET.get("by") in ("severity", "category") else ""
+    rows = mtta_mttr(request.page, period=period, by=by)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(as_csv(rows), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="{request.page.slug}-mtta-mttr.csv"'
+        )
+        return response
+    context = {"rows": rows, "period": period, "by": by, "chart": mark_safe(bar_chart_svg(rows))}
+    return render(request, "console/incidents/report.html", context)
