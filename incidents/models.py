@@ -5,12 +5,23 @@ subscribers should hear of it, `fanned_out_at` whether they have been (the subsc
 fills it), so no event is lost between a commit and a queue.
 """
 
+import datetime
+
 from django.db import models
+from django.utils import timezone
 from django_scopes import ScopedManager
 
 from components.enums import ComponentStatus
 from components.models import Component
-from incidents.enums import Category, Impact, IncidentKind, IncidentStatus, Severity, UpdateEvent
+from incidents.enums import (
+    SEVERITY_TARGET_MINUTES,
+    Category,
+    Impact,
+    IncidentKind,
+    IncidentStatus,
+    Severity,
+    UpdateEvent,
+)
 from statuspage.models import Organization, Page, User
 from statuspage.public_ids import PublicIdField
 
@@ -72,6 +83,14 @@ class Incident(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.status in {"resolved", "postmortem", "completed"}
+
+    @property
+    def is_overdue(self) -> bool:
+        """Unacknowledged past its severity's response target."""
+        if self.is_closed or self.acknowledged_at or not self.severity or self.is_backfilled:
+            return False
+        target = datetime.timedelta(minutes=SEVERITY_TARGET_MINUTES[self.severity])
+        return timezone.now() - self.created_at > target
 
 
 class IncidentComponent(models.Model):

@@ -53,8 +53,14 @@ def page_has_resolved_incident(page: Page) -> bool:
     ).exists()
 
 
-def list_incidents(page: Page, *, tab: str = "active", search: str = "") -> QuerySet[Incident]:
+def list_incidents(
+    page: Page, *, tab: str = "active", search: str = "", owner=None, unacknowledged=False
+) -> QuerySet[Incident]:
     incidents = Incident.objects.filter(page=page)
+    if owner is not None:
+        incidents = incidents.filter(owner=owner)
+    if unacknowledged:
+        incidents = incidents.filter(acknowledged_at__isnull=True, is_backfilled=False)
     if tab == "maintenance":
         incidents = incidents.filter(kind=IncidentKind.MAINTENANCE).order_by("-scheduled_for")
     elif tab == "resolved":

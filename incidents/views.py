@@ -54,12 +54,23 @@ def _incident_list(request, default_tab):
     tab = request.GET.get("tab", default_tab)
     tab = tab if tab in dict(TABS) else "active"
     search = request.GET.get("q", "").strip()
-    paginator = Paginator(list_incidents(request.page, tab=tab, search=search), 25)
+    mine = request.GET.get("mine") == "1"
+    unacknowledged = request.GET.get("unacknowledged") == "1"
+    incidents = list_incidents(
+        request.page,
+        tab=tab,
+        search=search,
+        owner=request.user if mine else None,
+        unacknowledged=unacknowledged,
+    )
+    paginator = Paginator(incidents, 25)
     context = {
         "incidents": paginator.get_page(request.GET.get("page")),
         "tab": tab,
         "tabs": TABS,
         "search": search,
+        "mine": mine,
+        "unacknowledged": unacknowledged,
     }
     return render(request, "console/incidents/list.html", context)
 

@@ -95,3 +95,27 @@ def test_console_acknowledge_assign_and_roles(console_client, org, page, member)
     viewer = login_client(member_with_role(org, Role.VIEWER))
     assert viewer.post(f"{url}notes/", {"note-body": "x"}).status_code == 403
     assert "Internal notes" not in viewer.get(url).content.decode()
+
+
+def test_mine_unacknowledged_and_overdue(console_client, page, member):
+    import datetime
+
+    import time_machine
+
+    with time_machine.travel(datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)):
+        late = open_incident(page, name="Late")
+    fresh = open_incident(page, name="Fresh")
+    with scope(organization=page.organization_id):
+        actor = Actor.for_user(member.user)
+        services.classify_incident(late, actor=actor, severity="critical", category="outage")
+        services.classify_incident(fresh, actor=actor, severity="critical", category="outage")
+        late.refresh_from_db()
+        fresh.refresh_from_db()
+    assert (late.is_overdue, fresh.is_overdue) == (True, False)
+    body = console_client.get("/console/acme/incidents/").content.decode()
+    assert body.count("Overdue: not acknowledged") == 1
+    console_client.post(f"/console/acme/incidents/{fresh.public_id}/acknowledge/")
+    mine = console_client.get("/console/acme/incidents/?tab=active&mine=1")
+    assert [i.name for i in mine.context["incidents"]] == ["Fresh"]
+    waiting = console_client.get("/console/acme/incidents/?tab=active&unacknowledged=1")
+    assert [i.name for i in waiting.context["incidents"]] == ["Late"]
