@@ -31,11 +31,21 @@ from statuspage.api import (
     text,
 )
 from statuspage.enums import Role
-from statuspage.public_json import incident_json, update_json
+from statuspage.public_json import incident_json, timestamp, update_json
 
 
-def _json(incident, page):
-    return incident_json(incident, page, zoneinfo.ZoneInfo(page.time_zone))
+def _json(incident, page, key=None):
+    """The public v2 shape, plus the responders' fields for keys with responder access."""
+    zone = zoneinfo.ZoneInfo(page.time_zone)
+    data = incident_json(incident, page, zone)
+    if key is not None and key.role.includes(Role.RESPONDER):
+        data.update({
+            "severity": incident.severity or None,
+            "category": incident.category or None,
+            "owner": incident.owner.email if incident.owner_id else None,
+            "acknowledged_at": timestamp(incident.acknowledged_at, zone),
+        })  # fmt: skip
+    return data
 
 
 def _when(value, name):
@@ -86,7 +96,7 @@ class IncidentList(OrganizationAPIView):
             incidents = list(unresolved_incidents(page))
         else:
             incidents = recent_incidents(page, kind=IncidentKind.INCIDENT, limit=1000)
-        return Response([_json(i, page) for i in paginate(request, incidents)])
+        return Response([_json(i, page, request.auth) for i in paginate(request, incidents)])
 
     def post(self, request, page_id):
         page = self.page(page_id)
@@ -138,7 +148,9 @@ class IncidentList(OrganizationAPIView):
                 deliver_notifications=as_bool(fields.get("deliver_notifications"), True),
                 **common,
             )
-        return Response(_json(_reload(page, incident), page), status=http_status.HTTP_201_CREATED)
+        return Response(
+            _json(_reload(page, incident), page, request.auth), status=http_status.HTTP_201_CREATED
+        )
 
 
 class UnresolvedIncidentList(IncidentList):
@@ -153,7 +165,7 @@ class IncidentDetail(OrganizationAPIView):
 
     def get(self, request, page_id, incident_id):
         page = self.page(page_id)
-        return Response(_json(self._incident(page, incident_id), page))
+        return Response(_json(self._incident(page, incident_id), page, request.auth))
 
     def patch(self, request, page_id, incident_id):
         """A new status or body posts an update, exactly as the console does."""
@@ -174,14 +186,14 @@ class IncidentDetail(OrganizationAPIView):
                 component_statuses=_component_statuses(page, fields) or None,
                 deliver_notifications=as_bool(fields.get("deliver_notifications"), True),
             )
-        return Response(_json(_reload(page, incident), page))
+        return Response(_json(_reload(page, incident), page, request.auth))
 
     put = patch
 
     def delete(self, request, page_id, incident_id):
         page = self.page(page_id)
         incident = self._incident(page, incident_id)
-        data = _json(incident, page)
+        data = _json(incident, page, request.auth)
         services.delete_incident(incident, actor=self.actor, confirm_name=incident.name)
         return Response(data)
 
@@ -200,7 +212,7 @@ class MaintenanceList(OrganizationAPIView):
             incidents = list(upcoming_maintenances(page))
         else:
             incidents = recent_incidents(page, kind=IncidentKind.MAINTENANCE, limit=1000)
-        return Response([_json(i, page) for i in paginate(request, incidents)])
+        return Response([_json(i, page, request.auth) for i in paginate(request, incidents)])
 
 
 class ActiveMaintenanceList(MaintenanceList):

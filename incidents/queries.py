@@ -36,7 +36,7 @@ NEXT_STATUS = {
 
 def with_timeline(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
     """Updates (newest first) and affected components in two more queries, whatever the count."""
-    return incidents.prefetch_related(
+    return incidents.select_related("owner").prefetch_related(
         Prefetch("updates", queryset=IncidentUpdate.objects.order_by("-display_at", "-id")),
         Prefetch(
             "affected",

@@ -109,6 +109,7 @@ def test_incident_create_json_and_form_encoded_then_update(org, page):
     )
     assert response.status_code == 201
     data = json.loads(response.content)
+    assert (data["severity"], data["owner"], data["acknowledged_at"]) == (None, None, None)
     assert (data["status"], data["impact"], data["components"][0]["status"]) == (
         "investigating",
         "major",
@@ -307,3 +308,12 @@ def test_page_values_are_checked_like_the_console(org, page):
     assert (
         response.json()["error"] == "Enter a colour as # followed by six hex digits, e.g. #2563eb."
     )
+
+
+def test_read_only_keys_do_not_see_the_responders_fields(org, page):
+    from tests.incident_factories import open_incident
+
+    incident = open_incident(page)
+    _, raw = key(org, access="read_only")
+    data = client_for(raw).get(f"/api/v1/pages/{page.public_id}/incidents/{incident.public_id}")
+    assert "owner" not in data.json() and "severity" not in data.json()
