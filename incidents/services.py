@@ -259,7 +259,6 @@ def post_incident_update(
     """A new entry on the timeline. Resolving releases the components; a non-final status
     on a resolved incident reopens it. Concurrent posts are serialised by a row lock, so
     both land, in order."""
-    now = timezone.now()
     with transaction.atomic():
         incident = _lock(incident)
         if incident.is_backfilled:
@@ -269,32 +268,21 @@ def post_incident_update(
             raise DomainError("This maintenance was cancelled.", field="status")
         if component_statuses:
             _set_affected(incident, component_statuses)
-        previous = incident.status
         # A "resolved" note on an incident with a published postmortem keeps it there.
-        if not (previous == IncidentStatus.POSTMORTEM and status == IncidentStatus.RESOLVED):
-            _move_to(incident, status, now)
-        changes = _sync_claims(incident, at=now)
-        update = _add_update(
+        keeps_status = (
+            incident.status == IncidentStatus.POSTMORTEM and status == IncidentStatus.RESOLVED
+        )
+        return _transition(
             incident,
             actor=actor,
             status=status,
             body=body,
-            changes=changes,
-            deliver_notifications=deliver_notifications,
-            display_at=display_at,
             event=event,
-        )
-        record_audit(
-            incident.page.organization,
-            actor=actor,
+            deliver=deliver_notifications,
+            display_at=display_at,
             verb="incident.updated",
-            target=incident,
-            page=incident.page,
-            before={"status": previous},
-            after={"status": status, "update": update.public_id},
+            move=not keeps_status,
         )
-        public_content_changed(incident.page)
-    return update
 
 
 def resolve_incident(
@@ -636,11 +624,16 @@ def _transition(
     event: str,
     deliver: bool,
     at: datetime.datetime | None = None,
+    display_at: datetime.datetime | None = None,
+    verb: str = "",
+    move: bool = True,
 ) -> IncidentUpdate:
-    """Move a (locked) maintenance to `status` and post the update that says so."""
+    """Move a (locked) incident or maintenance to `status`, re-derive its components, post
+    the update that says so, audit it and bump the public content."""
     at = at or timezone.now()
     previous = incident.status
-    _move_to(incident, status, at)
+    if move:
+        _move_to(incident, status, at)
     changes = _sync_claims(incident, at=at)
     update = _add_update(
         incident,
@@ -649,17 +642,17 @@ def _transition(
         body=body,
         changes=changes,
         deliver_notifications=deliver,
-        display_at=at,
+        display_at=display_at or at,
         event=event,
     )
     record_audit(
         incident.page.organization,
         actor=actor,
-        verb=f"maintenance.{status}",
+        verb=verb or f"maintenance.{status}",
         target=incident,
         page=incident.page,
         before={"status": previous},
-        after={"status": status},
+        after={"status": status, "update": update.public_id},
     )
     public_content_changed(incident.page)
     return update
