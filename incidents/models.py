@@ -58,6 +58,7 @@ class Incident(models.Model):
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
+    update_reminder_sent_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

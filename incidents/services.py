@@ -15,12 +15,14 @@ import secrets
 from collections.abc import Mapping
 
 from django.db import transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from components import services as component_services
 from components.enums import ComponentStatus, StatusCause
 from components.models import Component
+from incidents.emails import send_update_reminder
 from incidents.enums import (
     IMPACT_COMPONENT_STATUS,
     INCIDENT_IMPACTS,
@@ -1051,3 +1053,39 @@ def add_internal_note(incident: Incident, *, actor: Actor, body: str) -> Interna
             page=incident.page,
         )
     return note
+
+
+def remind_quiet_incidents(now: datetime.datetime | None = None) -> list[str]:
+    """Silence during an outage frustrates users: when a public, unresolved incident has had
+    no update for its page's reminder interval, email its owner (or, with no owner, the
+    page's responders) once per interval. Returns the reminded incidents' public ids."""
+    now = now or timezone.now()
+    reminded = []
+    with scopes_disabled():
+        candidates = list(
+            Incident.objects.filter(kind=IncidentKind.INCIDENT, is_backfilled=False)
+            .exclude(status__in=[IncidentStatus.RESOLVED, IncidentStatus.POSTMORTEM])
+            .annotate(last_update=Max("updates__display_at"))
+            .select_related("page", "owner")
+        )
+    for incident in candidates:
+        interval = datetime.timedelta(minutes=incident.page.update_reminder_minutes)
+        last = max(
+            incident.last_update or incident.created_at,
+            incident.update_reminder_sent_at or incident.created_at,
+        )
+        if now - last < interval:
+            continue
+        with scope(organization=incident.organization_id):
+            quiet = Q(update_reminder_sent_at__isnull=True) | Q(
+                update_reminder_sent_at__lte=now - interval
+            )
+            claimed = Incident.objects.filter(quiet, pk=incident.pk).update(
+                update_reminder_sent_at=now
+            )
+            if claimed:
+                send_update_reminder(
+                    incident, quiet_minutes=int((now - last).total_seconds() // 60)
+                )
+                reminded.append(incident.public_id)
+    return reminded

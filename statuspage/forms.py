@@ -74,17 +74,30 @@ class PageSettingsForm(forms.ModelForm):
             "show_severity",
             "allow_subscribers",
             "allow_feeds",
+            "update_reminder_minutes",
         ]
         labels = {
             "support_url": "Support URL",
             "show_severity": "Show incident severity (impact) on the public page",
             "allow_subscribers": "Let visitors subscribe to updates by email",
             "allow_feeds": "Publish Atom and RSS feeds",
+            "update_reminder_minutes": "Remind responders after this many quiet minutes",
         }
         help_texts = {
             "time_zone": "Times on the public page and in emails are shown in this zone.",
             "support_url": "Shown as “Contact support” on the public page.",
         }
+
+    update_reminder_minutes = forms.IntegerField(
+        required=False,
+        min_value=5,
+        max_value=24 * 60,
+        label="Remind responders after this many quiet minutes",
+        help_text="An open incident without a public update for this long emails its owner.",
+    )
+
+    def clean_update_reminder_minutes(self):
+        return self.cleaned_data.get("update_reminder_minutes") or 30
 
     def clean_slug(self):
         # Uniqueness is the service's rule (it also checks reserved names); skip the model's.

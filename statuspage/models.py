@@ -162,6 +162,8 @@ class Page(models.Model):
     custom_domain = models.CharField(max_length=253, null=True, blank=True, unique=True)
     custom_domain_token = models.CharField(max_length=64, blank=True)
     custom_domain_verified_at = models.DateTimeField(null=True, blank=True)
+    # Remind the responders when an open incident has had no public update for this long.
+    update_reminder_minutes = models.PositiveIntegerField(default=30)
     # Getting-started checklist: the one step we cannot observe from data.
     embed_viewed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -51,6 +51,7 @@ PAGE_SETTINGS_FIELDS = [
     "show_severity",
     "allow_subscribers",
     "allow_feeds",
+    "update_reminder_minutes",
 ]
 INVITATION_SALT = "statuspage.invitation"
 

@@ -119,3 +119,30 @@ def test_mine_unacknowledged_and_overdue(console_client, page, member):
     assert [i.name for i in mine.context["incidents"]] == ["Fresh"]
     waiting = console_client.get("/console/acme/incidents/?tab=active&unacknowledged=1")
     assert [i.name for i in waiting.context["incidents"]] == ["Late"]
+
+
+def test_quiet_incidents_remind_the_owner_once_per_interval(page, member):
+    import datetime
+
+    import time_machine
+
+    start = datetime.datetime(2026, 11, 20, 12, 0, tzinfo=datetime.UTC)
+    with time_machine.travel(start, tick=False):
+        incident = open_incident(page, name="Quiet one")
+        with scope(organization=page.organization_id):
+            services.assign_incident(incident, actor=Actor.system("t"), owner=member.user)
+        assert services.remind_quiet_incidents() == []
+    with time_machine.travel(start + datetime.timedelta(minutes=31), tick=False):
+        assert services.remind_quiet_incidents() == [incident.public_id]
+        assert services.remind_quiet_incidents() == []
+    [message] = mail.outbox
+    assert message.to == [member.user.email]
+    assert message.subject == "[Acme Cloud] No update for 31 minutes: Quiet one"
+    assert f"/console/acme/incidents/{incident.public_id}/#post-update" in message.body
+    later = start + datetime.timedelta(minutes=40)
+    with time_machine.travel(later, tick=False), scope(organization=page.organization_id):
+        services.post_incident_update(incident, actor=Actor.system("t"), status="identified")
+    with time_machine.travel(start + datetime.timedelta(minutes=65), tick=False):
+        assert services.remind_quiet_incidents() == []  # updated 25 minutes ago
+    with time_machine.travel(start + datetime.timedelta(minutes=71), tick=False):
+        assert services.remind_quiet_incidents() == [incident.public_id]
