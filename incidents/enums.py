@@ -86,7 +86,10 @@ class Severity(models.TextChoices):
 
 
 SEVERITY_IMPACT = {"critical": "critical", "high": "major", "medium": "minor", "low": "none"}
-# Minutes to acknowledge before an incident counts as overdue (editable later per organisation).
+# Critical and high incidents page people at once; medium and low wait for someone to look.
+URGENT_SEVERITIES = {"critical", "high"}
+# Default minutes to acknowledge before an incident counts as overdue (each organisation's
+# ResponsePolicy may change them).
 SEVERITY_TARGET_MINUTES = {"critical": 15, "high": 60, "medium": 240, "low": 1440}
 
 
@@ -97,3 +100,9 @@ class Category(models.TextChoices):
     BUG = "bug", "Bug"
     INFRASTRUCTURE = "infrastructure", "Infrastructure"
     DATA = "data", "Data"
+
+
+class AlertReason(models.TextChoices):
+    TRIGGERED = "triggered", "Urgent incident triggered"
+    OVERDUE = "overdue", "Not acknowledged within its response target"
+    QUIET = "quiet", "No public update for a while"

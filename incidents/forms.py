@@ -119,6 +119,16 @@ class IncidentForm(ComponentStatusFieldsMixin, forms.Form):
     deliver_notifications = forms.BooleanField(
         required=False, initial=True, label="Notify subscribers"
     )
+    severity = forms.ChoiceField(
+        choices=[("", "—"), *Severity.choices],
+        required=False,
+        help_text="Internal. Critical and high alert the responders at once.",
+    )
+    category = forms.ChoiceField(
+        choices=[("", "—"), *Category.choices],
+        required=False,
+        help_text="Internal. Routes the incident to its category's owner or team.",
+    )
     is_backfilled = forms.BooleanField(
         required=False, label="This incident is already over (backfill it)"
     )
@@ -169,6 +179,43 @@ class UpdateForm(ComponentStatusFieldsMixin, forms.Form):
         self.fields["status"].choices = [(s.value, s.label) for s in statuses]
         choices = [(NOT_AFFECTED, "No change")] + [(s.value, s.label) for s in ComponentStatus]
         self.add_component_fields(components, choices)
+
+
+class PublishForm(ComponentStatusFieldsMixin, forms.Form):
+    """What customers will see of a draft when a responder publishes it."""
+
+    name = forms.CharField(max_length=255, label="Public title")
+    status = forms.ChoiceField(choices=[(s.value, s.label) for s in INCIDENT_STATUSES[:3]])
+    impact = forms.ChoiceField(choices=[(i.value, i.label) for i in INCIDENT_IMPACTS])
+    body = forms.CharField(
+        required=False,
+        widget=forms.Textarea,
+        label="First public message",
+        help_text="Markdown. The alert's own text is rarely what customers need to read.",
+    )
+    deliver_notifications = forms.BooleanField(
+        required=False, initial=True, label="Notify subscribers"
+    )
+
+    def __init__(self, *args, incident, components, **kwargs):
+        affected = {row.component_id: row.status for row in incident.affected.all()}
+        kwargs.setdefault(
+            "initial",
+            {"name": incident.name, "impact": incident.impact, "body": incident.draft_message,
+             "status": incident.status if not incident.is_closed else "investigating"},
+        )  # fmt: skip
+        super().__init__(*args, **kwargs)
+        if incident.is_closed:
+            del self.fields["status"]
+        choices = [(NOT_AFFECTED, "Not affected"), (FROM_IMPACT, "Affected: status from impact")]
+        choices += [(s.value, s.label) for s in ComponentStatus if s != "operational"]
+        choices.append((ComponentStatus.OPERATIONAL.value, "Affected: still operational"))
+        initial = {
+            c.public_id: (affected[c.pk] or ComponentStatus.OPERATIONAL.value)
+            for c in components
+            if c.pk in affected
+        }
+        self.add_component_fields(components, choices, initial)
 
 
 class UpdateEditForm(forms.Form):
@@ -274,6 +321,14 @@ class IntegrationForm(forms.Form):
     signing_secret = forms.CharField(max_length=128, required=False,
                                      help_text="Grafana: the same secret as its webhook's "
                                      "HMAC signature setting.")  # fmt: skip
+    creates_drafts = forms.BooleanField(
+        required=False,
+        label="Open internal drafts for a responder to publish",
+        help_text="Otherwise each firing alert is on the public page and emailed at once.",
+    )
+    severity = forms.ChoiceField(choices=[("", "—"), *Severity.choices], required=False,
+                                 help_text="Critical and high alert the responders.")  # fmt: skip
+    category = forms.ChoiceField(choices=[("", "—"), *Category.choices], required=False)
 
     def __init__(self, *args, page, **kwargs):
         super().__init__(*args, **kwargs)
@@ -306,3 +361,64 @@ class NoteForm(forms.Form):
         label="Internal note",
         help_text="Only your team sees notes. Markdown.",
     )
+
+
+class ResponsePolicyForm(forms.Form):
+    critical_target_minutes = forms.IntegerField(
+        min_value=1, label="Critical: acknowledge within (minutes)"
+    )
+    high_target_minutes = forms.IntegerField(min_value=1, label="High (minutes)")
+    medium_target_minutes = forms.IntegerField(min_value=1, label="Medium (minutes)")
+    low_target_minutes = forms.IntegerField(min_value=1, label="Low (minutes)")
+    alert_webhook_url = forms.URLField(
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        label="Alert webhook URL",
+        help_text="Critical and high incidents, overdue ones and quiet-incident reminders are "
+        "POSTed here as signed JSON (its “text” field suits Slack-style incoming webhooks).",
+    )
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    members = forms.ModelMultipleChoiceField(
+        queryset=User.objects.none(), to_field_name="public_id", required=False
+    )
+
+    def __init__(self, *args, responders, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["members"].queryset = responders
+
+
+class RoutingForm(forms.Form):
+    """One choice per category: nobody, a responder (user:<id>) or a team (team:<id>)."""
+
+    def __init__(self, *args, responders, teams, routes, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", "Nobody (unassigned)")]
+        choices += [(f"user:{u.public_id}", u.name or u.email) for u in responders]
+        choices += [(f"team:{t.public_id}", f"Team {t.name}") for t in teams]
+        self.users = {u.public_id: u for u in responders}
+        self.teams = {t.public_id: t for t in teams}
+        for category in Category:
+            route = routes.get(category.value)
+            initial = ""
+            if route is not None and route.owner_id:
+                initial = f"user:{route.owner.public_id}"
+            elif route is not None and route.team_id:
+                initial = f"team:{route.team.public_id}"
+            self.fields[category.value] = forms.ChoiceField(
+                choices=choices, required=False, label=category.label, initial=initial
+            )
+
+    def targets(self):
+        """{category: (owner, team)} from the cleaned choices."""
+        chosen = {}
+        for category in Category.values:
+            kind, _, public_id = (self.cleaned_data.get(category) or "").partition(":")
+            chosen[category] = (
+                self.users.get(public_id) if kind == "user" else None,
+                self.teams.get(public_id) if kind == "team" else None,
+            )
+        return chosen

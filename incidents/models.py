@@ -5,6 +5,8 @@ subscribers should hear of it, `fanned_out_at` whether they have been (the subsc
 fills it), so no event is lost between a commit and a queue.
 """
 
+from __future__ import annotations
+
 import datetime
 
 from django.db import models
@@ -15,6 +17,7 @@ from components.enums import ComponentStatus
 from components.models import Component
 from incidents.enums import (
     SEVERITY_TARGET_MINUTES,
+    AlertReason,
     Category,
     Impact,
     IncidentKind,
@@ -41,6 +44,11 @@ class Incident(models.Model):
     monitoring_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     is_backfilled = models.BooleanField(default=False)
+    # An internal draft (opened by an alert for a responder to check) is invisible to the
+    # public, claims no component status and notifies nobody until it is published.
+    is_draft = models.BooleanField(default=False)
+    draft_message = models.TextField(blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
     # Scheduled maintenance only.
     scheduled_for = models.DateTimeField(null=True, blank=True)
     scheduled_until = models.DateTimeField(null=True, blank=True)
@@ -56,6 +64,9 @@ class Incident(models.Model):
     category = models.CharField(max_length=16, choices=Category.choices, blank=True)
     owner = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    team = models.ForeignKey(
+        "ResponderTeam", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     update_reminder_sent_at = models.DateTimeField(null=True, blank=True)
@@ -86,12 +97,23 @@ class Incident(models.Model):
         return self.status in {"resolved", "postmortem", "completed"}
 
     @property
-    def is_overdue(self) -> bool:
-        """Unacknowledged past its severity's response target."""
-        if self.is_closed or self.acknowledged_at or not self.severity or self.is_backfilled:
+    def awaits_acknowledgement(self) -> bool:
+        return not (self.is_closed or self.acknowledged_at or self.is_backfilled)
+
+    def is_overdue_for(self, policy: ResponsePolicy) -> bool:
+        """Unacknowledged past its severity's response target (the organisation's)."""
+        if not self.severity or not self.awaits_acknowledgement:
             return False
-        target = datetime.timedelta(minutes=SEVERITY_TARGET_MINUTES[self.severity])
-        return timezone.now() - self.created_at > target
+        return timezone.now() - self.created_at > policy.target(self.severity)
+
+    @property
+    def response_state(self) -> str:
+        """The responders' lifecycle beside the public status."""
+        if self.is_closed:
+            return "resolved"
+        if self.acknowledged_at is None and not self.is_backfilled:
+            return "triggered"
+        return "acknowledged" if self.is_draft else self.status
 
 
 class IncidentComponent(models.Model):
@@ -195,6 +217,10 @@ class Integration(models.Model):
     components = models.ManyToManyField(Component, blank=True, related_name="+")
     impact = models.CharField(max_length=16, choices=Impact.choices, default=Impact.MAJOR)
     title_template = models.CharField(max_length=255, default="{title}")
+    # Drafts wait for a responder to check and publish them; otherwise alerts go public at once.
+    creates_drafts = models.BooleanField(default=False)
+    severity = models.CharField(max_length=16, choices=Severity.choices, blank=True)
+    category = models.CharField(max_length=16, choices=Category.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedManager(organization="organization")
@@ -262,3 +288,143 @@ class InternalNote(models.Model):
 
     def __str__(self) -> str:
         return f"note on {self.incident_id}"
+
+
+class ResponsePolicy(models.Model):
+    """An organisation's response targets per severity and where urgent alerts are POSTed."""
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="response_policy"
+    )
+    critical_target_minutes = models.PositiveIntegerField(
+        default=SEVERITY_TARGET_MINUTES[Severity.CRITICAL]
+    )
+    high_target_minutes = models.PositiveIntegerField(
+        default=SEVERITY_TARGET_MINUTES[Severity.HIGH]
+    )
+    medium_target_minutes = models.PositiveIntegerField(
+        default=SEVERITY_TARGET_MINUTES[Severity.MEDIUM]
+    )
+    low_target_minutes = models.PositiveIntegerField(default=SEVERITY_TARGET_MINUTES[Severity.LOW])
+    # Chat or paging tools hear of urgent incidents here (signed like subscriber webhooks).
+    alert_webhook_url = models.URLField(max_length=500, blank=True)
+    alert_webhook_secret = models.CharField(max_length=64, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedManager(organization="organization")
+
+    def __str__(self) -> str:
+        return f"response policy of {self.organization_id}"
+
+    def target_minutes(self, severity: str) -> int:
+        return getattr(self, f"{severity}_target_minutes")
+
+    def target(self, severity: str) -> datetime.timedelta:
+        return datetime.timedelta(minutes=self.target_minutes(severity))
+
+
+class ResponderTeam(models.Model):
+    """A group of responders an incident can be routed to before anyone owns it."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    public_id = PublicIdField()
+    name = models.CharField(max_length=100)
+    members = models.ManyToManyField(User, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(organization="organization")
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="responder_team_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CategoryRoute(models.Model):
+    """Who gets an incident of a category when it is triggered: an owner, or a team."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(max_length=16, choices=Category.choices)
+    owner = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    team = models.ForeignKey(
+        ResponderTeam, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+
+    objects = ScopedManager(organization="organization")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "category"], name="category_route_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category} → {self.owner_id or self.team_id}"
+
+
+class AlertOptIn(models.Model):
+    """A responder who wants an email when an urgent incident is triggered or overdue."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(organization="organization")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "user"], name="alert_opt_in_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} alerted in {self.organization_id}"
+
+
+class ResponderAlert(models.Model):
+    """The responders' outbox: one row per alert to send (email and organisation webhook).
+
+    Triggered and overdue alerts are unique per incident, so each goes out once however often
+    the periodic check runs; quiet-incident reminders may repeat, once per interval. Email and
+    webhook are marked separately so a webhook retry never emails twice.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=16, choices=AlertReason.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    webhook_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Also the lease: a dispatcher pushes it forward before sending, so two never send at once.
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    quiet_minutes = models.PositiveIntegerField(default=0)
+
+    objects = ScopedManager(organization="organization")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "reason"],
+                condition=~models.Q(reason="quiet"),
+                name="responder_alert_once",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(done_at__isnull=True),
+                name="responder_alert_due",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reason} alert for {self.incident_id}"

@@ -12,15 +12,23 @@ from components.enums import ComponentStatus
 from components.models import Component
 from incidents.enums import Impact, IncidentKind, IncidentStatus
 from incidents.models import (
+    AlertOptIn,
+    CategoryRoute,
     Incident,
     IncidentComponent,
     IncidentTemplate,
     IncidentUpdate,
     Integration,
+    ResponderTeam,
+    ResponsePolicy,
 )
-from statuspage.models import Page
+from statuspage.enums import RESPONDER_ROLES
+from statuspage.models import Page, User
 
 OPEN_INCIDENT = ~Q(status__in=[IncidentStatus.RESOLVED, IncidentStatus.POSTMORTEM])
+# Every read that customers (or the public JSON, feeds and subscriber emails) see goes
+# through PUBLISHED: internal drafts exist for responders only.
+PUBLISHED = Q(is_draft=False)
 NEXT_STATUS = {
     IncidentStatus.INVESTIGATING: IncidentStatus.IDENTIFIED,
     IncidentStatus.IDENTIFIED: IncidentStatus.MONITORING,
@@ -36,7 +44,7 @@ NEXT_STATUS = {
 
 def with_timeline(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
     """Updates (newest first) and affected components in two more queries, whatever the count."""
-    return incidents.select_related("owner").prefetch_related(
+    return incidents.select_related("owner", "team").prefetch_related(
         Prefetch("updates", queryset=IncidentUpdate.objects.order_by("-display_at", "-id")),
         Prefetch(
             "affected",
@@ -47,21 +55,47 @@ def with_timeline(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
     )
 
 
+def response_policy(organization_id: int) -> ResponsePolicy:
+    """The organisation's targets and alert webhook; the defaults until an admin saves them."""
+    policy = ResponsePolicy.objects.filter(organization_id=organization_id).first()
+    return policy or ResponsePolicy(organization_id=organization_id)
+
+
 def page_has_resolved_incident(page: Page) -> bool:
     return Incident.objects.filter(
-        page=page, kind=IncidentKind.INCIDENT, status__in=["resolved", "postmortem"]
+        PUBLISHED, page=page, kind=IncidentKind.INCIDENT, status__in=["resolved", "postmortem"]
     ).exists()
 
 
 def list_incidents(
-    page: Page, *, tab: str = "active", search: str = "", owner=None, unacknowledged=False
+    page: Page,
+    *,
+    tab: str = "active",
+    search: str = "",
+    mine=None,
+    unacknowledged=False,
+    with_drafts=True,
+    severity: str = "",
+    category: str = "",
 ) -> QuerySet[Incident]:
+    """The console's lists. `mine` is a user: what they own, or what is routed to a team of
+    theirs and nobody owns yet."""
     incidents = Incident.objects.filter(page=page)
-    if owner is not None:
-        incidents = incidents.filter(owner=owner)
+    if not with_drafts:
+        incidents = incidents.filter(PUBLISHED)
+    if mine is not None:
+        incidents = incidents.filter(
+            Q(owner=mine) | Q(owner__isnull=True, team__members=mine)
+        ).distinct()
     if unacknowledged:
         incidents = incidents.filter(acknowledged_at__isnull=True, is_backfilled=False)
-    if tab == "maintenance":
+    if severity:
+        incidents = incidents.filter(severity=severity)
+    if category:
+        incidents = incidents.filter(category=category)
+    if tab == "drafts":
+        incidents = incidents.filter(is_draft=True).order_by("-created_at", "-id")
+    elif tab == "maintenance":
         incidents = incidents.filter(kind=IncidentKind.MAINTENANCE).order_by("-scheduled_for")
     elif tab == "resolved":
         incidents = incidents.filter(kind=IncidentKind.INCIDENT).exclude(OPEN_INCIDENT)
@@ -74,8 +108,11 @@ def list_incidents(
     return with_timeline(incidents)
 
 
-def get_incident_for_page(page: Page, public_id: str) -> Incident:
-    incident = with_timeline(Incident.objects.filter(page=page, public_id=public_id)).first()
+def get_incident_for_page(page: Page, public_id: str, *, with_drafts=False) -> Incident:
+    incidents = Incident.objects.filter(page=page, public_id=public_id)
+    if not with_drafts:
+        incidents = incidents.filter(PUBLISHED)
+    incident = with_timeline(incidents).first()
     if incident is None:
         raise Http404("No such incident.")
     return incident
@@ -101,9 +138,9 @@ def list_templates(page: Page) -> QuerySet[IncidentTemplate]:
 
 def unresolved_incidents(page: Page) -> QuerySet[Incident]:
     return with_timeline(
-        Incident.objects.filter(OPEN_INCIDENT, page=page, kind=IncidentKind.INCIDENT).order_by(
-            "-started_at", "-id"
-        )
+        Incident.objects.filter(
+            OPEN_INCIDENT, PUBLISHED, page=page, kind=IncidentKind.INCIDENT
+        ).order_by("-started_at", "-id")
     )
 
 
@@ -172,7 +209,7 @@ def describe_overall_status(
 
 def overall_status(page: Page) -> tuple[str, str]:
     statuses = list(Component.objects.filter(page=page).values_list("status", flat=True))
-    open_incidents = Incident.objects.filter(page=page).exclude(
+    open_incidents = Incident.objects.filter(PUBLISHED, page=page).exclude(
         status__in=[IncidentStatus.RESOLVED, IncidentStatus.POSTMORTEM, IncidentStatus.COMPLETED]
     )
     rows = list(open_incidents.values_list("kind", "status", "impact"))
@@ -194,14 +231,18 @@ def public_incidents(page: Page, *, since) -> list[Incident]:
         status__in=[IncidentStatus.RESOLVED, IncidentStatus.POSTMORTEM, IncidentStatus.COMPLETED]
     )
     return list(
-        with_timeline(Incident.objects.filter(recent, page=page)).order_by("-started_at", "-id")
+        with_timeline(Incident.objects.filter(recent, PUBLISHED, page=page)).order_by(
+            "-started_at", "-id"
+        )
     )
 
 
 def incident_names_by_component_day(page: Page, *, since, zone) -> dict[int, dict]:
     """{component id: {date: [incident names]}} of incidents overlapping [since, now]; 1 query."""
     rows = (
-        IncidentComponent.objects.filter(incident__page=page, incident__kind=IncidentKind.INCIDENT)
+        IncidentComponent.objects.filter(
+            incident__page=page, incident__kind=IncidentKind.INCIDENT, incident__is_draft=False
+        )
         .filter(Q(incident__resolved_at__isnull=True) | Q(incident__resolved_at__gte=since))
         .values_list(
             "component_id", "incident__name", "incident__started_at", "incident__resolved_at"
@@ -221,6 +262,7 @@ def incident_names_by_component_day(page: Page, *, since, zone) -> dict[int, dic
 def history_incidents(page: Page, *, start, end, component_id: str = "") -> list[Incident]:
     """Closed incidents and maintenance that began in [start, end), newest first."""
     incidents = Incident.objects.filter(
+        PUBLISHED,
         page=page,
         started_at__gte=start,
         started_at__lt=end,
@@ -232,7 +274,7 @@ def history_incidents(page: Page, *, start, end, component_id: str = "") -> list
 
 
 def recent_incidents(page: Page, *, kind: str, limit: int = 50) -> list[Incident]:
-    incidents = Incident.objects.filter(page=page, kind=kind)
+    incidents = Incident.objects.filter(PUBLISHED, page=page, kind=kind)
     if kind == IncidentKind.MAINTENANCE:
         incidents = incidents.order_by("-scheduled_for", "-id")
     else:
@@ -249,3 +291,39 @@ def get_integration_for_page(page: Page, public_id: str) -> Integration:
     if integration is None:
         raise Http404("No such integration.")
     return integration
+
+
+# --- The responders' organisation ---------------------------------------------------------
+
+
+def list_responders(organization_id: int) -> QuerySet[User]:
+    return User.objects.filter(
+        memberships__organization_id=organization_id, memberships__role__in=RESPONDER_ROLES
+    ).order_by("name", "email")
+
+
+def list_teams(organization_id: int) -> QuerySet[ResponderTeam]:
+    return ResponderTeam.objects.filter(organization_id=organization_id).prefetch_related("members")
+
+
+def get_team_for_organization(organization_id: int, public_id: str) -> ResponderTeam:
+    team = ResponderTeam.objects.filter(
+        organization_id=organization_id, public_id=public_id
+    ).first()
+    if team is None:
+        raise Http404("No such team.")
+    return team
+
+
+def routes_by_category(organization_id: int) -> dict[str, CategoryRoute]:
+    routes = CategoryRoute.objects.filter(organization_id=organization_id).select_related(
+        "owner", "team"
+    )
+    return {route.category: route for route in routes}
+
+
+def alert_opt_ins(organization_id: int) -> set[int]:
+    """The ids of the users who asked to be emailed about urgent incidents."""
+    return set(
+        AlertOptIn.objects.filter(organization_id=organization_id).values_list("user_id", flat=True)
+    )

@@ -15,14 +15,13 @@ import secrets
 from collections.abc import Mapping
 
 from django.db import transaction
-from django.db.models import Max, Q
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from components import services as component_services
 from components.enums import ComponentStatus, StatusCause
 from components.models import Component
-from incidents.emails import send_update_reminder
+from incidents import paging
 from incidents.enums import (
     IMPACT_COMPONENT_STATUS,
     INCIDENT_IMPACTS,
@@ -46,20 +45,29 @@ from incidents.models import (
     IncidentUpdate,
     Integration,
     IntegrationEvent,
-    InternalNote,
 )
 from statuspage.actors import Actor
 from statuspage.audit import record_audit, snapshot
 from statuspage.errors import DomainError
 from statuspage.markdown import render_markdown
-from statuspage.models import Membership, Page, User
+from statuspage.models import Page
 from statuspage.publishing import public_content_changed
 from statuspage.queue import enqueue_on_commit
 
 # A component mapped to None takes its status from the incident's impact.
 ComponentStatuses = Mapping[Component, str | None]
 FAN_OUT_JOB = "subscribers.jobs.fan_out_job"
-INCIDENT_FIELDS = ["name", "status", "impact", "started_at", "resolved_at", "is_backfilled"]
+INCIDENT_FIELDS = [
+    "name",
+    "status",
+    "impact",
+    "started_at",
+    "resolved_at",
+    "is_backfilled",
+    "is_draft",
+    "severity",
+    "category",
+]
 
 
 # --- Checks -------------------------------------------------------------------------------
@@ -86,6 +94,15 @@ def _check_impact(impact: str) -> Impact:
     if impact not in INCIDENT_IMPACTS:
         raise DomainError(f"“{impact}” is not an impact.", field="impact")
     return Impact(impact)
+
+
+def _check_classification(severity: str, category: str) -> tuple[str, str]:
+    severity, category = severity or "", category or ""
+    if severity and severity not in Severity.values:
+        raise DomainError("Choose a severity: critical, high, medium or low.", field="severity")
+    if category and category not in Category.values:
+        raise DomainError("Choose one of the categories.", field="category")
+    return severity, category
 
 
 def _check_components(page: Page, components) -> None:
@@ -186,7 +203,7 @@ def _move_to(incident: Incident, status: IncidentStatus, at: datetime.datetime) 
     incident.save()
 
 
-def _lock(incident: Incident) -> Incident:
+def lock_incident(incident: Incident) -> Incident:
     return (
         Incident.objects.select_for_update()
         .select_related("page__organization")
@@ -208,11 +225,20 @@ def open_incident(
     component_statuses: ComponentStatuses | None = None,
     deliver_notifications: bool = True,
     started_at: datetime.datetime | None = None,
+    severity: str = "",
+    category: str = "",
+    draft: bool = False,
 ) -> Incident:
-    """Declare an incident: it is public at once and its first update is its first message."""
+    """Declare an incident: it is public at once and its first update is its first message.
+
+    A draft (`draft=True`, what alert intake opens when told to) is triggered for the
+    responders only: no public trace, no component status, no email, until it is published
+    (incidents.responders.publish_draft). Either way it is routed by its category and, when
+    critical or high, alerts the responders."""
     name = _check_name(name)
     status = _check_status(IncidentKind.INCIDENT, status)
     impact = _check_impact(impact or Impact.NONE)
+    severity, category = _check_classification(severity, category)
     now = timezone.now()
     with transaction.atomic():
         incident = Incident.objects.create(
@@ -223,27 +249,39 @@ def open_incident(
             status=IncidentStatus.INVESTIGATING,
             impact=impact,
             started_at=started_at or now,
+            severity=severity,
+            category=category,
+            is_draft=draft,
+            draft_message=body if draft else "",
+            published_at=None if draft else now,
         )
         _set_affected(incident, component_statuses or {})
-        _move_to(incident, status, now)
-        changes = _sync_claims(incident, at=now)
-        _add_update(
-            incident,
-            actor=actor,
-            status=status,
-            body=body,
-            changes=changes,
-            deliver_notifications=deliver_notifications,
-        )
+        if draft:
+            incident.status = status
+            incident.save(update_fields=["status"])
+        else:
+            _move_to(incident, status, now)
+            changes = _sync_claims(incident, at=now)
+            _add_update(
+                incident,
+                actor=actor,
+                status=status,
+                body=body,
+                changes=changes,
+                deliver_notifications=deliver_notifications,
+            )
+        paging.route(incident)
+        paging.alert_if_urgent(incident)
         record_audit(
             page.organization,
             actor=actor,
-            verb="incident.opened",
+            verb="incident.drafted" if draft else "incident.opened",
             target=incident,
             page=page,
             after=snapshot(incident, INCIDENT_FIELDS),
         )
-        public_content_changed(page)
+        if not draft:
+            public_content_changed(page)
     return incident
 
 
@@ -262,9 +300,11 @@ def post_incident_update(
     on a resolved incident reopens it. Concurrent posts are serialised by a row lock, so
     both land, in order."""
     with transaction.atomic():
-        incident = _lock(incident)
+        incident = lock_incident(incident)
         if incident.is_backfilled:
             raise DomainError("A backfilled incident is history; edit its updates instead.")
+        if incident.is_draft:
+            raise DomainError("This incident is a draft: publish it before posting updates.")
         status = _check_status(incident.kind, status)
         if incident.cancelled_at is not None:
             raise DomainError("This maintenance was cancelled.", field="status")
@@ -297,6 +337,95 @@ def resolve_incident(
         body=body,
         deliver_notifications=deliver_notifications,
     )
+
+
+def close_draft(incident: Incident, *, actor: Actor, at: datetime.datetime) -> Incident:
+    """The alert behind a draft cleared before anyone published it: the draft is resolved,
+    still internal (its MTTR counts), and nobody outside the team ever heard of it."""
+    with transaction.atomic():
+        incident = lock_incident(incident)
+        if not incident.is_draft or incident.is_closed:
+            return incident
+        incident.status, incident.resolved_at = IncidentStatus.RESOLVED, at
+        incident.save(update_fields=["status", "resolved_at", "updated_at"])
+        record_audit(
+            incident.page.organization,
+            actor=actor,
+            verb="incident.draft_resolved",
+            target=incident,
+            page=incident.page,
+        )
+    return incident
+
+
+def publish_draft(
+    incident: Incident,
+    *,
+    actor: Actor,
+    name: str,
+    impact: str,
+    body: str,
+    component_statuses: ComponentStatuses,
+    deliver_notifications: bool = True,
+    status: str = IncidentStatus.INVESTIGATING,
+) -> Incident:
+    """Make a checked draft public: from now on it is an ordinary incident. It keeps its
+    trigger time (started_at, created_at, hence MTTA and MTTR); its first public update is
+    this message. A draft that already resolved is published as resolved."""
+    name = _check_name(name)
+    impact = _check_impact(impact or Impact.NONE)
+    now = timezone.now()
+    with transaction.atomic():
+        incident = lock_incident(incident)
+        if not incident.is_draft:
+            raise DomainError("This incident is already public.")
+        if not incident.is_closed:
+            status = _check_status(IncidentKind.INCIDENT, status)
+        incident.name, incident.impact = name, impact
+        incident.is_draft, incident.draft_message, incident.published_at = False, "", now
+        incident.affected.exclude(component__in=list(component_statuses)).delete()
+        _set_affected(incident, component_statuses)
+        if incident.is_closed:
+            status = IncidentStatus.RESOLVED
+            incident.save()
+        else:
+            _move_to(incident, IncidentStatus(status), now)
+        changes = _sync_claims(incident, at=now)
+        _add_update(
+            incident,
+            actor=actor,
+            status=status,
+            body=body,
+            changes=changes,
+            deliver_notifications=deliver_notifications,
+        )
+        record_audit(
+            incident.page.organization,
+            actor=actor,
+            verb="incident.published",
+            target=incident,
+            page=incident.page,
+            after=snapshot(incident, INCIDENT_FIELDS),
+        )
+        public_content_changed(incident.page)
+    return incident
+
+
+def discard_draft(incident: Incident, *, actor: Actor) -> None:
+    """A false alarm: the draft goes, the audit log keeps that it existed."""
+    with transaction.atomic():
+        incident = lock_incident(incident)
+        if not incident.is_draft:
+            raise DomainError("Only drafts can be discarded; delete a public incident instead.")
+        record_audit(
+            incident.page.organization,
+            actor=actor,
+            verb="incident.draft_discarded",
+            target=incident,
+            page=incident.page,
+            before=snapshot(incident, INCIDENT_FIELDS),
+        )
+        incident.delete()
 
 
 def create_backfilled_incident(
@@ -370,7 +499,7 @@ def update_incident_details(
 ) -> Incident:
     name = _check_name(name)
     with transaction.atomic():
-        incident = _lock(incident)
+        incident = lock_incident(incident)
         before = snapshot(incident, ["name", "impact"])
         incident.name = name
         if impact is not None and not incident.is_maintenance:
@@ -424,7 +553,7 @@ def delete_incident(incident: Incident, *, actor: Actor, confirm_name: str) -> N
         raise DomainError("Type the title exactly to confirm.", field="confirm_name")
     now = timezone.now()
     with transaction.atomic():
-        incident = _lock(incident)
+        incident = lock_incident(incident)
         page = incident.page
         cause = StatusCause.MAINTENANCE if incident.is_maintenance else StatusCause.INCIDENT
         component_services.release_status_claims(
@@ -544,7 +673,7 @@ def start_maintenance(
     at: datetime.datetime | None = None,
 ) -> IncidentUpdate:
     with transaction.atomic():
-        incident = _lock(incident)
+        incident = lock_incident(incident)
         _check_maintenance(incident, allowed_from={IncidentStatus.SCHEDULED}, action="started")
         return _transition(
             incident,
@@ -563,7 +692,7 @@ def mark_maintenance_verifying(
     incident: Incident, *, actor: Actor, body: str = "", deliver_notifications: bool = False
 ) -> IncidentUpdate:
     with transaction.atomic():
-        incident = _lock(incident)
+        incident = lock_incident(incident)
         _check_maintenance(
             incident, allowed_from={IncidentStatus.IN_PROGRESS}, action="marked as verifying"
         )
@@ -586,7 +715,7 @@ def complete_maintenance(
     at: datetime.datetime | None = None,
 ) -> IncidentUpdate:
     with transaction.atomic():
-        incident = _lock(incident)
+        incident = lock_incident(incident)
         running = {IncidentStatus.IN_PROGRESS, IncidentStatus.VERIFYING}
         _check_maintenance(incident, allowed_from=running, action="completed")
         return _transition(
@@ -604,7 +733,7 @@ def complete_maintenance(
 
 def cancel_maintenance(incident: Incident, *, actor: Actor, body: str = "") -> IncidentUpdate:
     with transaction.atomic():
-        incident = _lock(incident)
+        incident = lock_incident(incident)
         _check_maintenance(incident, allowed_from={IncidentStatus.SCHEDULED}, action="cancelled")
         incident.cancelled_at = timezone.now()
         return _transition(
@@ -834,7 +963,7 @@ def set_postmortem_published(incident: Incident, *, published: bool) -> Incident
     """Publishing a postmortem moves a resolved incident to `postmortem` (and back on
     unpublish). No update is posted and nobody is notified: a postmortem is read, not pushed.
     Called inside the postmortems service's transaction."""
-    incident = _lock(incident)
+    incident = lock_incident(incident)
     if published and incident.status == IncidentStatus.RESOLVED:
         incident.status = IncidentStatus.POSTMORTEM
     elif not published and incident.status == IncidentStatus.POSTMORTEM:
@@ -857,7 +986,11 @@ def create_integration(
     impact: str = Impact.MAJOR,
     title_template: str = "{title}",
     signing_secret: str = "",
+    creates_drafts: bool = False,
+    severity: str = "",
+    category: str = "",
 ) -> Integration:
+    severity, category = _check_classification(severity, category)
     if kind not in Integration.Kind.values:
         raise DomainError("Choose one of the supported tools.", field="kind")
     if "{title}" not in title_template:
@@ -873,6 +1006,9 @@ def create_integration(
             impact=_check_impact(impact),
             title_template=title_template,
             signing_secret=signing_secret,
+            creates_drafts=creates_drafts,
+            severity=severity,
+            category=category,
         )
         integration.components.set(components)
         record_audit(
@@ -881,7 +1017,7 @@ def create_integration(
             verb="integration.created",
             target=integration,
             page=page,
-            after={"kind": kind},
+            after={"kind": kind, "creates_drafts": creates_drafts},
         )
     return integration
 
@@ -903,7 +1039,8 @@ def receive_alerts(integration: Integration, alerts: list, *, payload: str) -> d
     Replays and out-of-order deliveries change nothing: each key's link remembers its
     incident and when it last resolved."""
     actor = Actor.integration(integration.name)
-    counts = {"opened": 0, "resolved": 0, "ignored": 0}
+    opened = "drafted" if integration.creates_drafts else "opened"
+    counts = {opened: 0, "resolved": 0, "ignored": 0}
     page = integration.page
     statuses = dict.fromkeys(integration.components.all())
     for alert in alerts:
@@ -927,11 +1064,17 @@ def receive_alerts(integration: Integration, alerts: list, *, payload: str) -> d
                     component_statuses=statuses,
                     name=integration.title_template.replace("{title}", alert.title)[:255],
                     body=alert.description or f"{alert.title}. We are investigating.",
+                    severity=integration.severity,
+                    category=integration.category,
+                    draft=integration.creates_drafts,
                 )
-                counts["opened"] += 1
+                counts[opened] += 1
             else:
                 link.last_resolved_at = alert.at or timezone.now()
-                if is_open:
+                if is_open and incident.is_draft:
+                    close_draft(incident, actor=actor, at=link.last_resolved_at)
+                    counts["resolved"] += 1
+                elif is_open:
                     body = f"Resolved: {alert.title}. Service is back to normal."
                     resolve_incident(incident, actor=actor, body=body)
                     counts["resolved"] += 1
@@ -957,135 +1100,3 @@ def log_integration_event(
         IntegrationEvent.objects.filter(integration=integration).values_list("pk", flat=True)[:20]
     )
     IntegrationEvent.objects.filter(integration=integration).exclude(pk__in=keep).delete()
-
-
-# --- The responders' side -------------------------------------------------------------------
-
-
-def acknowledge_incident(incident: Incident, *, actor: Actor) -> Incident:
-    """Someone is on it: stops the time-to-acknowledge clock (once) and takes ownership if
-    nobody owns it yet."""
-    with transaction.atomic():
-        incident = _lock(incident)
-        if incident.acknowledged_at is None:
-            incident.acknowledged_at = timezone.now()
-            incident.acknowledged_by = actor.user
-            incident.owner = incident.owner or actor.user
-            incident.save(
-                update_fields=["acknowledged_at", "acknowledged_by", "owner", "updated_at"]
-            )
-            record_audit(
-                incident.page.organization,
-                actor=actor,
-                verb="incident.acknowledged",
-                target=incident,
-                page=incident.page,
-            )
-    return incident
-
-
-def assign_incident(incident: Incident, *, actor: Actor, owner: User | None) -> Incident:
-    if (
-        owner is not None
-        and not Membership.objects.filter(
-            organization_id=incident.organization_id, user=owner
-        ).exists()
-    ):
-        raise DomainError("The owner must be a member of the organisation.", field="owner")
-    with transaction.atomic():
-        incident = _lock(incident)
-        before = {"owner": incident.owner.email if incident.owner else None}
-        incident.owner = owner
-        incident.save(update_fields=["owner", "updated_at"])
-        record_audit(
-            incident.page.organization,
-            actor=actor,
-            verb="incident.assigned",
-            target=incident,
-            page=incident.page,
-            before=before,
-            after={"owner": owner.email if owner else None},
-        )
-    return incident
-
-
-def classify_incident(
-    incident: Incident, *, actor: Actor, severity: str, category: str
-) -> Incident:
-    if severity and severity not in Severity.values:
-        raise DomainError("Choose a severity: critical, high, medium or low.", field="severity")
-    if category and category not in Category.values:
-        raise DomainError("Choose one of the categories.", field="category")
-    with transaction.atomic():
-        incident = _lock(incident)
-        before = snapshot(incident, ["severity", "category"])
-        incident.severity, incident.category = severity, category
-        incident.save(update_fields=["severity", "category", "updated_at"])
-        record_audit(
-            incident.page.organization,
-            actor=actor,
-            verb="incident.classified",
-            target=incident,
-            page=incident.page,
-            before=before,
-            after=snapshot(incident, ["severity", "category"]),
-        )
-    return incident
-
-
-def add_internal_note(incident: Incident, *, actor: Actor, body: str) -> InternalNote:
-    if not (body or "").strip():
-        raise DomainError("Write something.", field="body")
-    with transaction.atomic():
-        note = InternalNote.objects.create(
-            organization_id=incident.organization_id,
-            incident=incident,
-            author=actor.user,
-            author_label=actor.label,
-            body=body,
-            body_html=render_markdown(body),
-        )
-        record_audit(
-            incident.page.organization,
-            actor=actor,
-            verb="incident.note_added",
-            target=incident,
-            page=incident.page,
-        )
-    return note
-
-
-def remind_quiet_incidents(now: datetime.datetime | None = None) -> list[str]:
-    """Silence during an outage frustrates users: when a public, unresolved incident has had
-    no update for its page's reminder interval, email its owner (or, with no owner, the
-    page's responders) once per interval. Returns the reminded incidents' public ids."""
-    now = now or timezone.now()
-    reminded = []
-    with scopes_disabled():
-        candidates = list(
-            Incident.objects.filter(kind=IncidentKind.INCIDENT, is_backfilled=False)
-            .exclude(status__in=[IncidentStatus.RESOLVED, IncidentStatus.POSTMORTEM])
-            .annotate(last_update=Max("updates__display_at"))
-            .select_related("page", "owner")
-        )
-    for incident in candidates:
-        interval = datetime.timedelta(minutes=incident.page.update_reminder_minutes)
-        last = max(
-            incident.last_update or incident.created_at,
-            incident.update_reminder_sent_at or incident.created_at,
-        )
-        if now - last < interval:
-            continue
-        with scope(organization=incident.organization_id):
-            quiet = Q(update_reminder_sent_at__isnull=True) | Q(
-                update_reminder_sent_at__lte=now - interval
-            )
-            claimed = Incident.objects.filter(quiet, pk=incident.pk).update(
-                update_reminder_sent_at=now
-            )
-            if claimed:
-                send_update_reminder(
-                    incident, quiet_minutes=int((now - last).total_seconds() // 60)
-                )
-                reminded.append(incident.public_id)
-    return reminded

@@ -21,6 +21,13 @@ urlpatterns = [
         views.integration_delete,
         name="integration-delete",
     ),
+    path("responders/", views.responder_settings, name="responders"),
+    path("responders/policy/", views.response_policy_save, name="response-policy"),
+    path("responders/webhook-secret/", views.alert_webhook_rotate, name="alert-webhook-rotate"),
+    path("responders/teams/", views.team_create, name="team-create"),
+    path("responders/teams/<pid:team_id>/delete/", views.team_delete, name="team-delete"),
+    path("responders/routing/", views.routing_save, name="routing"),
+    path("responders/alerts/", views.alert_opt_in, name="alert-opt-in"),
     path("templates/", views.template_list, name="template-list"),
     path("templates/new/", views.template_create, name="template-create"),
     path("templates/<pid:template_id>/edit/", views.template_edit, name="template-edit"),
@@ -32,6 +39,8 @@ urlpatterns = [
     path("<pid:incident_id>/acknowledge/", views.incident_acknowledge, name="acknowledge"),
     path("<pid:incident_id>/response/", views.incident_response, name="response"),
     path("<pid:incident_id>/notes/", views.incident_note, name="note-create"),
+    path("<pid:incident_id>/publish/", views.incident_publish, name="publish"),
+    path("<pid:incident_id>/discard/", views.incident_discard, name="discard"),
     *[
         path(
             f"<pid:incident_id>/{transition}/",

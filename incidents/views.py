@@ -1,5 +1,7 @@
 """Console screens for incidents, their updates, scheduled maintenance and templates."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
@@ -9,27 +11,38 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from components.queries import list_components
-from incidents import services
+from incidents import responders, services
+from incidents.enums import Category, Severity
 from incidents.forms import (
     ConfirmTitleForm,
     IncidentForm,
     IntegrationForm,
     MaintenanceForm,
     NoteForm,
+    PublishForm,
     ResponseForm,
+    ResponsePolicyForm,
+    RoutingForm,
+    TeamForm,
     TemplateForm,
     UpdateEditForm,
     UpdateForm,
 )
 from incidents.queries import (
+    alert_opt_ins,
     get_incident_for_page,
     get_integration_for_page,
+    get_team_for_organization,
     get_template_for_page,
     get_update_for_incident,
     list_incidents,
     list_integrations,
+    list_responders,
+    list_teams,
     list_templates,
     next_status_suggestion,
+    response_policy,
+    routes_by_category,
 )
 from incidents.reports import as_csv, bar_chart_svg, mtta_mttr
 from statuspage.access import page_console
@@ -40,6 +53,7 @@ from statuspage.forms import add_domain_error
 from statuspage.page_urls import app_url
 
 TABS = [("active", "Active"), ("resolved", "Resolved"), ("maintenance", "Maintenance")]
+RESPONDER_TABS = [("drafts", "Drafts"), *TABS]
 
 
 def _render(request, template, context, form):
@@ -51,28 +65,47 @@ def _detail(request, incident):
 
 
 def _incident_list(request, default_tab):
+    internal = request.can["respond"]
+    tabs = RESPONDER_TABS if internal else TABS
     tab = request.GET.get("tab", default_tab)
-    tab = tab if tab in dict(TABS) else "active"
+    tab = tab if tab in dict(tabs) else "active"
     search = request.GET.get("q", "").strip()
-    mine = request.GET.get("mine") == "1"
-    unacknowledged = request.GET.get("unacknowledged") == "1"
+    filters = {
+        "mine": internal and request.GET.get("mine") == "1",
+        "unacknowledged": internal and request.GET.get("unacknowledged") == "1",
+        "severity": request.GET.get("severity", "") if internal else "",
+        "category": request.GET.get("category", "") if internal else "",
+    }
     incidents = list_incidents(
         request.page,
         tab=tab,
         search=search,
-        owner=request.user if mine else None,
-        unacknowledged=unacknowledged,
+        mine=request.user if filters["mine"] else None,
+        unacknowledged=filters["unacknowledged"],
+        severity=filters["severity"],
+        category=filters["category"],
+        with_drafts=internal,
     )
-    paginator = Paginator(incidents, 25)
+    listed = Paginator(incidents, 25).get_page(request.GET.get("page"))
+    policy = response_policy(request.organization.pk)
+    for incident in listed:
+        incident.overdue = internal and incident.is_overdue_for(policy)
     context = {
-        "incidents": paginator.get_page(request.GET.get("page")),
+        "incidents": listed,
         "tab": tab,
-        "tabs": TABS,
+        "tabs": tabs,
         "search": search,
-        "mine": mine,
-        "unacknowledged": unacknowledged,
+        "filters": filters,
+        "filter_query": _filter_query(filters),
+        "severities": Severity.choices,
+        "categories": Category.choices,
     }
     return render(request, "console/incidents/list.html", context)
+
+
+def _filter_query(filters) -> str:
+    """The list's filters as a query string, for tab and pagination links."""
+    return urlencode({k: ("1" if v is True else v) for k, v in filters.items() if v})
 
 
 @page_console()
@@ -137,18 +170,28 @@ def _open(request, form):
         return services.create_backfilled_incident(
             request.page, started_at=data["started_at"], resolved_at=data["resolved_at"], **common
         )
-    return services.open_incident(request.page, status=data["status"], **common)
+    return services.open_incident(
+        request.page,
+        status=data["status"],
+        severity=data["severity"],
+        category=data["category"],
+        **common,
+    )
 
 
-def _detail_context(request, incident, update_form=None, delete_form=None):
+def _detail_context(request, incident, update_form=None, delete_form=None, publish_form=None):
+    components = list_components(request.page)
     return {
         "incident": incident,
+        "publish_form": publish_form
+        or (PublishForm(incident=incident, components=components) if incident.is_draft else None),
+        "overdue": incident.is_overdue_for(response_policy(request.organization.pk)),
         "updates": list(incident.updates.all()),
         "affected": list(incident.affected.all()),
         "update_form": update_form
         or UpdateForm(
             incident=incident,
-            components=list_components(request.page),
+            components=components,
             initial={"status": next_status_suggestion(incident)},
         ),
         "delete_form": delete_form or ConfirmTitleForm(),
@@ -165,16 +208,21 @@ def _detail_context(request, incident, update_form=None, delete_form=None):
     }
 
 
+def _incident(request, incident_id):
+    """Drafts are part of the internal side: responders see them, viewers do not."""
+    return get_incident_for_page(request.page, incident_id, with_drafts=request.can["respond"])
+
+
 @page_console()
 def incident_detail(request, incident_id):
-    incident = get_incident_for_page(request.page, incident_id)
+    incident = _incident(request, incident_id)
     return render(request, "console/incidents/detail.html", _detail_context(request, incident))
 
 
 @require_POST
 @page_console(Role.RESPONDER)
 def update_create(request, incident_id):
-    incident = get_incident_for_page(request.page, incident_id)
+    incident = _incident(request, incident_id)
     form = UpdateForm(request.POST, incident=incident, components=list_components(request.page))
     if form.is_valid():
         try:
@@ -197,7 +245,7 @@ def update_create(request, incident_id):
 
 @page_console(Role.RESPONDER)
 def update_edit(request, incident_id, update_id):
-    incident = get_incident_for_page(request.page, incident_id)
+    incident = _incident(request, incident_id)
     update = get_update_for_incident(incident, update_id)
     initial = {"body": update.body, "display_at": update.display_at}
     form = UpdateEditForm(request.POST or None, page=request.page, initial=initial)
@@ -214,7 +262,7 @@ def update_edit(request, incident_id, update_id):
 @require_POST
 @page_console(Role.RESPONDER)
 def incident_delete(request, incident_id):
-    incident = get_incident_for_page(request.page, incident_id)
+    incident = _incident(request, incident_id)
     form = ConfirmTitleForm(request.POST)
     if form.is_valid():
         try:
@@ -262,7 +310,7 @@ TRANSITIONS = {
 @require_POST
 @page_console(Role.RESPONDER)
 def maintenance_transition(request, incident_id, transition):
-    incident = get_incident_for_page(request.page, incident_id)
+    incident = _incident(request, incident_id)
     action, done = TRANSITIONS[transition]
     try:
         action(incident, actor=Actor.for_user(request.user))
@@ -378,8 +426,8 @@ def integration_delete(request, integration_id):
 @require_POST
 @page_console(Role.RESPONDER)
 def incident_acknowledge(request, incident_id):
-    incident = get_incident_for_page(request.page, incident_id)
-    services.acknowledge_incident(incident, actor=Actor.for_user(request.user))
+    incident = _incident(request, incident_id)
+    responders.acknowledge_incident(incident, actor=Actor.for_user(request.user))
     messages.success(request, "Acknowledged: you own it.")
     return _detail(request, incident)
 
@@ -387,7 +435,7 @@ def incident_acknowledge(request, incident_id):
 @require_POST
 @page_console(Role.RESPONDER)
 def incident_response(request, incident_id):
-    incident = get_incident_for_page(request.page, incident_id)
+    incident = _incident(request, incident_id)
     form = ResponseForm(request.POST, organization=request.organization)
     if not form.is_valid():
         messages.error(request, "Choose a severity, a category and an owner from the team.")
@@ -395,13 +443,13 @@ def incident_response(request, incident_id):
     actor = Actor.for_user(request.user)
     owner = request.user if "assign_to_me" in request.POST else form.cleaned_data["owner"]
     try:
-        services.classify_incident(
+        responders.classify_incident(
             incident,
             actor=actor,
             severity=form.cleaned_data["severity"],
             category=form.cleaned_data["category"],
         )
-        services.assign_incident(incident, actor=actor, owner=owner)
+        responders.assign_incident(incident, actor=actor, owner=owner)
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -412,10 +460,10 @@ def incident_response(request, incident_id):
 @require_POST
 @page_console(Role.RESPONDER)
 def incident_note(request, incident_id):
-    incident = get_incident_for_page(request.page, incident_id)
+    incident = _incident(request, incident_id)
     form = NoteForm(request.POST, prefix="note")
     if form.is_valid():
-        services.add_internal_note(
+        responders.add_internal_note(
             incident, actor=Actor.for_user(request.user), body=form.cleaned_data["body"]
         )
         messages.success(request, "Note added (visible to your team only).")
@@ -437,3 +485,172 @@ def incident_report(request):
         return response
     context = {"rows": rows, "period": period, "by": by, "chart": mark_safe(bar_chart_svg(rows))}
     return render(request, "console/incidents/report.html", context)
+
+
+@require_POST
+@page_console(Role.RESPONDER)
+def incident_publish(request, incident_id):
+    incident = _incident(request, incident_id)
+    form = PublishForm(request.POST, incident=incident, components=list_components(request.page))
+    if form.is_valid():
+        try:
+            services.publish_draft(
+                incident,
+                actor=Actor.for_user(request.user),
+                name=form.cleaned_data["name"],
+                impact=form.cleaned_data["impact"],
+                body=form.cleaned_data["body"],
+                status=form.cleaned_data.get("status") or "investigating",
+                component_statuses=form.chosen_component_statuses(),
+                deliver_notifications=form.cleaned_data["deliver_notifications"],
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, f"“{form.cleaned_data['name']}” is now public.")
+            return _detail(request, incident)
+    context = _detail_context(request, incident, publish_form=form)
+    return render(request, "console/incidents/detail.html", context, status=400)
+
+
+@require_POST
+@page_console(Role.RESPONDER)
+def incident_discard(request, incident_id):
+    incident = _incident(request, incident_id)
+    try:
+        services.discard_draft(incident, actor=Actor.for_user(request.user))
+    except DomainError as error:
+        messages.error(request, error.message)
+        return _detail(request, incident)
+    messages.success(request, f"Draft “{incident.name}” discarded.")
+    return redirect("incidents:list", request.page.slug)
+
+
+# --- The responders' organisation: targets, alert webhook, teams, routing, opt-in -------------
+
+
+def _responders_context(request, policy_form=None, team_form=None, routing_form=None):
+    organization_id = request.organization.pk
+    policy = response_policy(organization_id)
+    responders_qs = list_responders(organization_id)
+    teams = list(list_teams(organization_id))
+    return {
+        "policy": policy,
+        "policy_form": policy_form
+        or ResponsePolicyForm(
+            initial={field: getattr(policy, field) for field in responders.POLICY_FIELDS}
+        ),
+        "team_form": team_form or TeamForm(responders=responders_qs, prefix="team"),
+        "routing_form": routing_form
+        or RoutingForm(
+            responders=list(responders_qs),
+            teams=teams,
+            routes=routes_by_category(organization_id),
+            prefix="route",
+        ),
+        "teams": teams,
+        "responders": list(responders_qs),
+        "opted_in": alert_opt_ins(organization_id),
+    }
+
+
+@page_console(Role.RESPONDER)
+def responder_settings(request):
+    return render(request, "console/incidents/responders.html", _responders_context(request))
+
+
+def _back_to_responders(request):
+    return redirect("incidents:responders", request.page.slug)
+
+
+@require_POST
+@page_console(Role.ADMIN)
+def response_policy_save(request):
+    form = ResponsePolicyForm(request.POST)
+    if form.is_valid():
+        try:
+            responders.save_response_policy(
+                request.organization, actor=Actor.for_user(request.user), **form.cleaned_data
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, "Response targets and alert webhook saved.")
+            return _back_to_responders(request)
+    context = _responders_context(request, policy_form=form)
+    return render(request, "console/incidents/responders.html", context, status=400)
+
+
+@require_POST
+@page_console(Role.ADMIN)
+def alert_webhook_rotate(request):
+    responders.rotate_alert_webhook_secret(request.organization, actor=Actor.for_user(request.user))
+    messages.success(request, "New signing secret: update it in the receiving tool.")
+    return _back_to_responders(request)
+
+
+@require_POST
+@page_console(Role.ADMIN)
+def team_create(request):
+    form = TeamForm(
+        request.POST, responders=list_responders(request.organization.pk), prefix="team"
+    )
+    if form.is_valid():
+        try:
+            responders.save_team(
+                request.organization,
+                actor=Actor.for_user(request.user),
+                name=form.cleaned_data["name"],
+                members=list(form.cleaned_data["members"]),
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, f"Team “{form.cleaned_data['name']}” created.")
+            return _back_to_responders(request)
+    context = _responders_context(request, team_form=form)
+    return render(request, "console/incidents/responders.html", context, status=400)
+
+
+@require_POST
+@page_console(Role.ADMIN)
+def team_delete(request, team_id):
+    team = get_team_for_organization(request.organization.pk, team_id)
+    responders.delete_team(team, actor=Actor.for_user(request.user))
+    messages.success(request, f"Team “{team.name}” deleted.")
+    return _back_to_responders(request)
+
+
+@require_POST
+@page_console(Role.ADMIN)
+def routing_save(request):
+    organization_id = request.organization.pk
+    form = RoutingForm(
+        request.POST,
+        responders=list(list_responders(organization_id)),
+        teams=list(list_teams(organization_id)),
+        routes=routes_by_category(organization_id),
+        prefix="route",
+    )
+    if form.is_valid():
+        actor = Actor.for_user(request.user)
+        for category, (owner, team) in form.targets().items():
+            responders.set_category_route(
+                request.organization, actor=actor, category=category, owner=owner, team=team
+            )
+        messages.success(request, "Routing saved: new incidents go to their category's owner.")
+        return _back_to_responders(request)
+    context = _responders_context(request, routing_form=form)
+    return render(request, "console/incidents/responders.html", context, status=400)
+
+
+@require_POST
+@page_console(Role.RESPONDER)
+def alert_opt_in(request):
+    enabled = request.POST.get("enabled") == "1"
+    responders.set_alert_opt_in(request.organization, request.user, enabled=enabled)
+    if enabled:
+        messages.success(request, "You will be emailed when a critical or high incident starts.")
+    else:
+        messages.success(request, "You will no longer be emailed about urgent incidents.")
+    return _back_to_responders(request)

@@ -15,3 +15,7 @@ class Role(models.TextChoices):
 
     def includes(self, required: "Role") -> bool:
         return self.rank >= Role(required).rank
+
+
+# The roles that respond to incidents: they see the internal side and can be paged.
+RESPONDER_ROLES = [Role.RESPONDER, Role.ADMIN, Role.OWNER]

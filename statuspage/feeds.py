@@ -5,7 +5,7 @@ from django.http import Http404
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 
 from incidents.models import Incident
-from incidents.queries import with_timeline
+from incidents.queries import PUBLISHED, with_timeline
 from postmortems.queries import published_postmortems
 from statuspage.page_urls import public_base_url
 
@@ -32,9 +32,9 @@ class HistoryFeed(Feed):
 
     def items(self, page):
         incidents = list(
-            with_timeline(Incident.objects.filter(page=page).select_related("page")).order_by(
-                "-updated_at", "-id"
-            )[:FEED_SIZE]
+            with_timeline(
+                Incident.objects.filter(PUBLISHED, page=page).select_related("page")
+            ).order_by("-updated_at", "-id")[:FEED_SIZE]
         )
         postmortems = published_postmortems(i.pk for i in incidents)
         for incident in incidents:

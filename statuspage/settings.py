@@ -280,7 +280,7 @@ LOGGING = {
 PERIODIC_JOBS: list[tuple[str, int]] = [
     ("incidents.jobs.advance_maintenance_job", 30),
     ("subscribers.jobs.sweep_job", 60),
-    ("incidents.jobs.remind_quiet_incidents_job", 60),
+    ("incidents.jobs.responder_checks_job", 60),
 ]
 
 # --- Subscribers ----------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import pytest
 import time_machine
 from django_scopes import scope
 
-from incidents import services
+from incidents import responders, services
 from incidents.reports import mtta_mttr
 from statuspage.actors import Actor
 
@@ -20,9 +20,9 @@ def test_mtta_mttr_maths_with_never_acknowledged_and_backfilled(page, member, co
             slow = services.open_incident(page, actor=actor, name="Slow")
             silent = services.open_incident(page, actor=actor, name="Silent")
         with time_machine.travel(T + datetime.timedelta(minutes=10), tick=False):
-            services.acknowledge_incident(quick, actor=actor)
+            responders.acknowledge_incident(quick, actor=actor)
         with time_machine.travel(T + datetime.timedelta(minutes=30), tick=False):
-            services.acknowledge_incident(slow, actor=actor)
+            responders.acknowledge_incident(slow, actor=actor)
             services.resolve_incident(quick, actor=actor)
         with time_machine.travel(T + datetime.timedelta(minutes=90), tick=False):
             services.resolve_incident(slow, actor=actor)

@@ -7,7 +7,8 @@ from django.core import mail
 from django.test import Client
 from django_scopes import scope
 
-from incidents import services
+from incidents import responders, services
+from incidents.queries import response_policy
 from statuspage.actors import Actor
 from statuspage.enums import Role
 from statuspage.errors import DomainError
@@ -22,8 +23,8 @@ def test_acknowledge_once_takes_ownership(page, member):
     incident = open_incident(page)
     actor = Actor.for_user(member.user)
     with scope(organization=page.organization_id):
-        first = services.acknowledge_incident(incident, actor=actor).acknowledged_at
-        again = services.acknowledge_incident(incident, actor=actor).acknowledged_at
+        first = responders.acknowledge_incident(incident, actor=actor).acknowledged_at
+        again = responders.acknowledge_incident(incident, actor=actor).acknowledged_at
         incident.refresh_from_db()
     assert (first, incident.owner, incident.acknowledged_by) == (again, member.user, member.user)
 
@@ -32,11 +33,11 @@ def test_classify_and_assign_check_their_input(page, member, other_member):
     incident = open_incident(page)
     actor = Actor.for_user(member.user)
     with scope(organization=page.organization_id):
-        services.classify_incident(incident, actor=actor, severity="high", category="security")
+        responders.classify_incident(incident, actor=actor, severity="high", category="security")
         with pytest.raises(DomainError):
-            services.classify_incident(incident, actor=actor, severity="apocalyptic", category="")
+            responders.classify_incident(incident, actor=actor, severity="apocalyptic", category="")
         with pytest.raises(DomainError):
-            services.assign_incident(incident, actor=actor, owner=other_member.user)
+            responders.assign_incident(incident, actor=actor, owner=other_member.user)
         incident.refresh_from_db()
     assert (incident.severity, incident.category) == ("high", "security")
 
@@ -107,11 +108,12 @@ def test_mine_unacknowledged_and_overdue(console_client, page, member):
     fresh = open_incident(page, name="Fresh")
     with scope(organization=page.organization_id):
         actor = Actor.for_user(member.user)
-        services.classify_incident(late, actor=actor, severity="critical", category="outage")
-        services.classify_incident(fresh, actor=actor, severity="critical", category="outage")
+        responders.classify_incident(late, actor=actor, severity="critical", category="outage")
+        responders.classify_incident(fresh, actor=actor, severity="critical", category="outage")
         late.refresh_from_db()
         fresh.refresh_from_db()
-    assert (late.is_overdue, fresh.is_overdue) == (True, False)
+        policy = response_policy(page.organization_id)
+    assert (late.is_overdue_for(policy), fresh.is_overdue_for(policy)) == (True, False)
     body = console_client.get("/console/acme/incidents/").content.decode()
     assert body.count("Overdue: not acknowledged") == 1
     console_client.post(f"/console/acme/incidents/{fresh.public_id}/acknowledge/")
@@ -121,7 +123,9 @@ def test_mine_unacknowledged_and_overdue(console_client, page, member):
     assert [i.name for i in waiting.context["incidents"]] == ["Late"]
 
 
-def test_quiet_incidents_remind_the_owner_once_per_interval(page, member):
+def test_quiet_incidents_remind_the_owner_once_per_interval(
+    page, member, django_capture_on_commit_callbacks
+):
     import datetime
 
     import time_machine
@@ -130,11 +134,14 @@ def test_quiet_incidents_remind_the_owner_once_per_interval(page, member):
     with time_machine.travel(start, tick=False):
         incident = open_incident(page, name="Quiet one")
         with scope(organization=page.organization_id):
-            services.assign_incident(incident, actor=Actor.system("t"), owner=member.user)
-        assert services.remind_quiet_incidents() == []
-    with time_machine.travel(start + datetime.timedelta(minutes=31), tick=False):
-        assert services.remind_quiet_incidents() == [incident.public_id]
-        assert services.remind_quiet_incidents() == []
+            responders.assign_incident(incident, actor=Actor.system("t"), owner=member.user)
+        assert responders.remind_quiet_incidents() == []
+    with (
+        time_machine.travel(start + datetime.timedelta(minutes=31), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert responders.remind_quiet_incidents() == [incident.public_id]
+        assert responders.remind_quiet_incidents() == []
     [message] = mail.outbox
     assert message.to == [member.user.email]
     assert message.subject == "[Acme Cloud] No update for 31 minutes: Quiet one"
@@ -143,6 +150,6 @@ def test_quiet_incidents_remind_the_owner_once_per_interval(page, member):
     with time_machine.travel(later, tick=False), scope(organization=page.organization_id):
         services.post_incident_update(incident, actor=Actor.system("t"), status="identified")
     with time_machine.travel(start + datetime.timedelta(minutes=65), tick=False):
-        assert services.remind_quiet_incidents() == []  # updated 25 minutes ago
+        assert responders.remind_quiet_incidents() == []  # updated 25 minutes ago
     with time_machine.travel(start + datetime.timedelta(minutes=71), tick=False):
-        assert services.remind_quiet_incidents() == [incident.public_id]
+        assert responders.remind_quiet_incidents() == [incident.public_id]

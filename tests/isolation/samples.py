@@ -24,6 +24,7 @@ TENANT_SAMPLES: dict[str, Callable[[Tenant], Any]] = {
     "item_id": lambda t: t.objects["action_item"].public_id,
     "key_id": lambda t: t.objects["api_key"].public_id,
     "integration_id": lambda t: t.objects["integration"].public_id,
+    "team_id": lambda t: t.objects["team"].public_id,
 }
 
 # Parameters that do not name a tenant's object (signed tokens and the like): a fixed value.

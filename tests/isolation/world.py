@@ -82,6 +82,11 @@ def add_incidents(tenant: Tenant, marker: str) -> None:
         tenant.objects["incident_template"] = create_incident_template(
             tenant.page, actor=Actor.system("tests"), name=f"{marker} template", title=marker
         )
+        from incidents.responders import save_team
+
+        tenant.objects["team"] = save_team(
+            tenant.organization, actor=Actor.system("tests"), name=f"{marker} team", members=[]
+        )
 
 
 def add_subscribers(tenant: Tenant, marker: str) -> None:
