@@ -63,11 +63,16 @@ def test_console_pages_pass_axe(app_server, browser_page, member, page):
     with scope(organization=page.organization_id):
         incident = open_incident(page, actor=Actor.system("t"), name="API errors",
                                  component_statuses={api: None})  # fmt: skip
+        draft = open_incident(page, actor=Actor.system("t"), name="Alert: disk full",
+                              component_statuses={api: None}, draft=True,
+                              severity="critical")  # fmt: skip
     log_in(browser_page, app_server, member.user.email)
     axe = Axe()
     paths = ["/console/acme/", "/console/acme/incidents/new/", "/console/acme/components/",
              f"/console/acme/incidents/{incident.public_id}/", "/console/acme/subscribers/",
-             "/console/acme/settings/", "/console/acme/team/"]  # fmt: skip
+             "/console/acme/settings/", "/console/acme/team/", "/console/acme/incidents/",
+             f"/console/acme/incidents/{draft.public_id}/", "/console/acme/incidents/responders/",
+             "/console/acme/incidents/report/"]  # fmt: skip
     for path in paths:
         browser_page.goto(app_server + path)
         results = axe.run(browser_page)
