@@ -45,6 +45,8 @@ def seed(page: Page, actor: Actor, components: dict[str, Component]) -> None:
         body="We are investigating elevated error rates on the API.",
         component_statuses={components["API"]: None},
         deliver_notifications=False,
+        severity="medium",
+        category="performance",
     )
     services.post_incident_update(
         incident,
@@ -63,4 +65,16 @@ def seed(page: Page, actor: Actor, components: dict[str, Component]) -> None:
         body="We are upgrading the primary database. Expect brief read-only periods.",
         components=[components["Database"], components["Backups"]],
         deliver_notifications=False,
+    )
+    # Alerts from monitoring wait as internal drafts for a responder to check.
+    services.create_integration(
+        page,
+        actor=actor,
+        name="Prometheus",
+        kind="alertmanager",
+        components=[components["API"]],
+        impact="major",
+        creates_drafts=True,
+        severity="high",
+        category="outage",
     )
