@@ -348,11 +348,9 @@ class ResponseForm(forms.Form):
         empty_label="Nobody",
     )
 
-    def __init__(self, *args, organization, **kwargs):
+    def __init__(self, *args, responders, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = User.objects.filter(
-            memberships__organization=organization
-        ).order_by("name")
+        self.fields["owner"].queryset = responders
 
 
 class NoteForm(forms.Form):

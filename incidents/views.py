@@ -196,7 +196,7 @@ def _detail_context(request, incident, update_form=None, delete_form=None, publi
         ),
         "delete_form": delete_form or ConfirmTitleForm(),
         "response_form": ResponseForm(
-            organization=request.organization,
+            responders=list_responders(request.organization.pk),
             initial={
                 "severity": incident.severity,
                 "category": incident.category,
@@ -436,7 +436,7 @@ def incident_acknowledge(request, incident_id):
 @page_console(Role.RESPONDER)
 def incident_response(request, incident_id):
     incident = _incident(request, incident_id)
-    form = ResponseForm(request.POST, organization=request.organization)
+    form = ResponseForm(request.POST, responders=list_responders(request.organization.pk))
     if not form.is_valid():
         messages.error(request, "Choose a severity, a category and an owner from the team.")
         return _detail(request, incident)
