@@ -86,6 +86,11 @@ class Severity(models.TextChoices):
 
 
 SEVERITY_IMPACT = {"critical": "critical", "high": "major", "medium": "minor", "low": "none"}
+# Responders think in severity, customers see impact: every severity choice names both.
+SEVERITY_CHOICES = [
+    (severity.value, f"{severity.label} (public impact: {SEVERITY_IMPACT[severity.value]})")
+    for severity in Severity
+]
 # Critical and high incidents page people at once; medium and low wait for someone to look.
 URGENT_SEVERITIES = {"critical", "high"}
 # Default minutes to acknowledge before an incident counts as overdue (each organisation's

@@ -14,9 +14,9 @@ from incidents.enums import (
     INCIDENT_IMPACTS,
     INCIDENT_STATUSES,
     MAINTENANCE_STATUSES,
+    SEVERITY_CHOICES,
     Category,
     Impact,
-    Severity,
 )
 from incidents.models import Integration
 from statuspage.models import User
@@ -120,7 +120,7 @@ class IncidentForm(ComponentStatusFieldsMixin, forms.Form):
         required=False, initial=True, label="Notify subscribers"
     )
     severity = forms.ChoiceField(
-        choices=[("", "—"), *Severity.choices],
+        choices=[("", "—"), *SEVERITY_CHOICES],
         required=False,
         help_text="Internal. Critical and high alert the responders at once.",
     )
@@ -326,7 +326,7 @@ class IntegrationForm(forms.Form):
         label="Open internal drafts for a responder to publish",
         help_text="Otherwise each firing alert is on the public page and emailed at once.",
     )
-    severity = forms.ChoiceField(choices=[("", "—"), *Severity.choices], required=False,
+    severity = forms.ChoiceField(choices=[("", "—"), *SEVERITY_CHOICES], required=False,
                                  help_text="Critical and high alert the responders.")  # fmt: skip
     category = forms.ChoiceField(choices=[("", "—"), *Category.choices], required=False)
 
@@ -339,7 +339,7 @@ class IntegrationForm(forms.Form):
 class ResponseForm(forms.Form):
     """The responders' classification and owner of an incident (never public)."""
 
-    severity = forms.ChoiceField(choices=[("", "—"), *Severity.choices], required=False)
+    severity = forms.ChoiceField(choices=[("", "—"), *SEVERITY_CHOICES], required=False)
     category = forms.ChoiceField(choices=[("", "—"), *Category.choices], required=False)
     owner = forms.ModelChoiceField(
         queryset=User.objects.none(),

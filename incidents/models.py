@@ -16,6 +16,7 @@ from django_scopes import ScopedManager
 from components.enums import ComponentStatus
 from components.models import Component
 from incidents.enums import (
+    SEVERITY_CHOICES,
     SEVERITY_TARGET_MINUTES,
     AlertReason,
     Category,
@@ -105,6 +106,11 @@ class Incident(models.Model):
         if not self.severity or not self.awaits_acknowledgement:
             return False
         return timezone.now() - self.created_at > policy.target(self.severity)
+
+    @property
+    def severity_label(self) -> str:
+        """ "High (public impact: major)": responders see both scales at once."""
+        return dict(SEVERITY_CHOICES).get(self.severity, "")
 
     @property
     def response_state(self) -> str:

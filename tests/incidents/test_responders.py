@@ -93,6 +93,7 @@ def test_console_acknowledge_assign_and_roles(console_client, org, page, member)
         member.user,
         True,
     )
+    assert "Severity Critical (public impact: critical)" in console_client.get(url).content.decode()
     viewer = login_client(member_with_role(org, Role.VIEWER))
     assert viewer.post(f"{url}notes/", {"note-body": "x"}).status_code == 403
     assert "Internal notes" not in viewer.get(url).content.decode()
