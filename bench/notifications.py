@@ -53,11 +53,8 @@ def log(message: str) -> None:
     print(message, flush=True)
 
 
-def raw_sender(count: int) -> float:
-    message = (
-        b"From: status@bench.test\r\nTo: someone@example.test\r\nSubject: raw ceiling\r\n"
-        b"Message-ID: <raw@bench.test>\r\n\r\n" + b"x" * 3000 + b"\r\n"
-    )
+def raw_sender(job: tuple[int, bytes]) -> float:
+    count, message = job
     started = time.perf_counter()
     with smtplib.SMTP("127.0.0.1", SINK_PORT) as smtp:
         for _ in range(count):
@@ -65,11 +62,26 @@ def raw_sender(count: int) -> float:
     return time.perf_counter() - started
 
 
-def raw_ceiling(total: int) -> float:
+def raw_ceiling(total: int, message: bytes) -> float:
+    """The same number of processes pushing the very bytes of a real notification (the last
+    update's email, as the send jobs build it) over one SMTP connection each: the ceiling
+    without the database, the queue or any per-recipient work."""
     with Pool(WORKERS) as pool:
         started = time.perf_counter()
-        pool.map(raw_sender, [total // WORKERS] * WORKERS)
+        pool.map(raw_sender, [(total // WORKERS, message)] * WORKERS)
         return total / (time.perf_counter() - started)
+
+
+def real_message(incident) -> bytes:
+    """The bytes one subscriber would get for the incident's latest update."""
+    from subscribers.emails import prepare_update
+    from subscribers.models import Delivery, Subscriber
+
+    update = incident.updates.order_by("-id").first()
+    subscriber = Subscriber.objects.filter(page=incident.page).first()
+    delivery = Delivery(pk=1, update=update, subscriber=subscriber)
+    message = prepare_update(update).for_delivery(delivery)[1]
+    return message if isinstance(message, bytes) else message.message().as_bytes()
 
 
 def rss_kb(pid: int) -> int:
@@ -154,8 +166,11 @@ def main() -> None:
         analyze = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-qc", "ANALYZE"]
         subprocess.run(analyze, check=True)
 
-        log(f"raw ceiling: {WORKERS} processes × one SMTP connection, pre-built messages…")
-        ceiling = raw_ceiling(min(SUBSCRIBERS, 40000))
+        with scope(organization=page.organization_id):
+            sample = real_message(incident)
+        log(f"raw ceiling: {WORKERS} processes × one SMTP connection, a real {len(sample):,}-byte"
+            " message…")  # fmt: skip
+        ceiling = raw_ceiling(min(SUBSCRIBERS, 40000), sample)
 
         command = [sys.executable, "manage.py", "rqworker", "default", *WORKER_ARGS]
         for _ in range(WORKERS):
