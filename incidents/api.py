@@ -4,15 +4,23 @@ import datetime
 import zoneinfo
 
 from django.http import Http404
-from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework import status as http_status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from components.api import ComponentSerializer, components_named
 from components.enums import ComponentStatus
-from components.queries import components_by_public_ids
 from incidents import services
-from incidents.enums import IncidentKind
+from incidents.enums import (
+    INCIDENT_IMPACTS,
+    Category,
+    Impact,
+    IncidentKind,
+    IncidentStatus,
+    Severity,
+)
 from incidents.models import Incident, IncidentTemplate, IncidentUpdate
 from incidents.queries import (
     active_maintenances,
@@ -23,15 +31,136 @@ from incidents.queries import (
     upcoming_maintenances,
 )
 from statuspage.api import (
+    Flag,
+    Ids,
+    Moment,
     OrganizationAPIView,
+    ResourceFields,
+    Text,
     as_bool,
     not_found,
     paginate,
-    resource_fields,
-    text,
+    read_fields,
 )
+from statuspage.api_schema import resource_request
 from statuspage.enums import Role
 from statuspage.public_json import incident_json, timestamp, update_json
+
+
+class AffectedComponentSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="The component's id.")
+    name = serializers.CharField()
+    old_status = serializers.ChoiceField(choices=ComponentStatus.choices)
+    new_status = serializers.ChoiceField(choices=ComponentStatus.choices)
+
+
+class IncidentUpdateSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    status = serializers.ChoiceField(choices=IncidentStatus.choices)
+    body = serializers.CharField(help_text="Markdown.")
+    incident_id = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    display_at = serializers.DateTimeField()
+    affected_components = AffectedComponentSerializer(many=True, allow_null=True)
+    deliver_notifications = serializers.BooleanField()
+
+
+RESPONDERS_ONLY = "Only for keys with responder or admin access."
+MAINTENANCE_ONLY = "Only for scheduled maintenance."
+
+
+class IncidentSerializer(serializers.Serializer):
+    """Statuspage's incident; scheduled maintenance adds its window."""
+
+    id = serializers.CharField()
+    name = serializers.CharField()
+    status = serializers.ChoiceField(choices=IncidentStatus.choices)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    monitoring_at = serializers.DateTimeField(allow_null=True)
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    impact = serializers.ChoiceField(choices=Impact.choices)
+    shortlink = serializers.URLField(help_text="The incident on the public page.")
+    started_at = serializers.DateTimeField()
+    page_id = serializers.CharField()
+    incident_updates = IncidentUpdateSerializer(many=True, help_text="Newest first.")
+    components = ComponentSerializer(many=True, help_text="The affected components.")
+    postmortem_body = serializers.CharField(allow_null=True)
+    postmortem_published_at = serializers.DateTimeField(allow_null=True)
+    scheduled_for = serializers.DateTimeField(required=False, help_text=MAINTENANCE_ONLY)
+    scheduled_until = serializers.DateTimeField(required=False, help_text=MAINTENANCE_ONLY)
+    severity = serializers.ChoiceField(choices=Severity.choices, allow_null=True,
+                                       required=False, help_text=RESPONDERS_ONLY)  # fmt: skip
+    category = serializers.ChoiceField(choices=Category.choices, allow_null=True,
+                                       required=False, help_text=RESPONDERS_ONLY)  # fmt: skip
+    owner = serializers.EmailField(allow_null=True, required=False, help_text=RESPONDERS_ONLY)
+    acknowledged_at = serializers.DateTimeField(allow_null=True, required=False,
+                                                help_text=RESPONDERS_ONLY)  # fmt: skip
+
+
+class IncidentFields(ResourceFields):
+    """An incident, a scheduled maintenance (with `scheduled_for`) or a backfill
+    (`backfilled`). On PATCH, a new status, body or component statuses post an update."""
+
+    resource = "incident"
+    name = Text()
+    status = serializers.ChoiceField(choices=IncidentStatus.choices, required=False,
+                                     help_text="Defaults to investigating.")  # fmt: skip
+    impact_override = serializers.ChoiceField(
+        choices=[(i.value, i.label) for i in INCIDENT_IMPACTS], required=False,
+        help_text="Defaults to none.",
+    )  # fmt: skip
+    body = Text(help_text="Markdown: the first (or the new) update's message.")
+    component_ids = Ids(help_text="Affected components; their status follows the impact.")
+    components = serializers.DictField(
+        child=serializers.ChoiceField(choices=ComponentStatus.choices), required=False,
+        help_text="Affected components with the status each gets: {component id: status}.",
+    )  # fmt: skip
+    deliver_notifications = Flag(help_text="Notify subscribers (default true; backfills false).")
+    scheduled_for = Moment(help_text="Maintenance: when it starts.")
+    scheduled_until = Moment(help_text="Maintenance: when it ends (default: an hour later).")
+    scheduled_remind_prior = Flag(help_text="Maintenance: remind subscribers an hour before.")
+    scheduled_auto_in_progress = Flag(help_text="Maintenance: start on time (default true).")
+    scheduled_auto_completed = Flag(help_text="Maintenance: complete on time (default true).")
+    auto_transition_deliver_notifications_at_start = Flag(help_text="Default true.")
+    auto_transition_deliver_notifications_at_end = Flag(help_text="Default true.")
+    backfilled = Flag(help_text="Record an incident that is already over.")
+    backfill_date = Moment(help_text="Backfill: when it happened.")
+
+
+class IncidentUpdateFields(ResourceFields):
+    resource = "incident_update"
+    body = Text()
+    display_at = Moment(help_text="When the update is shown to have been posted.")
+    deliver_notifications = Flag(help_text="Only while the update has not been sent yet.")
+
+
+class TemplateSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    title = serializers.CharField()
+    body = serializers.CharField()
+    update_status = serializers.ChoiceField(choices=IncidentStatus.choices)
+    impact = serializers.ChoiceField(choices=Impact.choices)
+    should_send_notifications = serializers.BooleanField()
+    components = serializers.ListField(child=serializers.CharField())
+
+
+class TemplateFields(ResourceFields):
+    resource = "template"
+    name = Text()
+    title = Text()
+    body = Text()
+    update_status = serializers.ChoiceField(choices=IncidentStatus.choices, required=False)
+    impact = serializers.ChoiceField(choices=Impact.choices, required=False)
+    component_ids = Ids()
+    should_send_notifications = Flag(help_text="Default true.")
+
+
+INCIDENT_BODY = resource_request(IncidentFields, name="IncidentWrite")
+UPDATE_BODY = resource_request(IncidentUpdateFields, name="IncidentUpdateWrite")
+TEMPLATE_BODY = resource_request(TemplateFields, name="TemplateWrite")
 
 
 def _json(incident, page, key=None):
@@ -48,30 +177,11 @@ def _json(incident, page, key=None):
     return data
 
 
-def _when(value, name):
-    if not value:
-        return None
-    parsed = parse_datetime(str(value))
-    if parsed is None or parsed.tzinfo is None:
-        raise ValidationError({name: ["Use ISO 8601 with a time zone, e.g. 2026-11-24T10:00Z."]})
-    return parsed
-
-
 def _component_statuses(page, fields):
     """`components` {id: status} and/or `component_ids` [id] (status from the impact)."""
     statuses = fields.get("components") or {}
-    ids = fields.get("component_ids") or []
-    if not isinstance(statuses, dict) or not all(
-        isinstance(v, str) and v in ComponentStatus.values for v in statuses.values()
-    ):
-        raise ValidationError({"components": ["Map component ids to component statuses."]})
-    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-        raise ValidationError({"component_ids": ["Send a list of component ids."]})
-    ids = [*ids, *statuses]
-    try:
-        components = {c.public_id: c for c in components_by_public_ids(page, set(ids))}
-    except Http404 as error:
-        raise ValidationError({"component_ids": ["Unknown component on this page."]}) from error
+    ids = [*fields.get("component_ids", []), *statuses]
+    components = {c.public_id: c for c in components_named(page, ids, field="component_ids")}
     return {components[i]: statuses.get(i) for i in ids}
 
 
@@ -86,36 +196,49 @@ def incident_or_404(page, incident_id) -> Incident:
         raise not_found("incident") from error
 
 
-class IncidentList(OrganizationAPIView):
+SELECTIONS = {
+    "all": lambda page: recent_incidents(page, kind=IncidentKind.INCIDENT, limit=1000),
+    "unresolved": lambda page: list(unresolved_incidents(page)),
+    "upcoming": lambda page: list(upcoming_maintenances(page)),
+    "active": lambda page: list(active_maintenances(page)),
+    "scheduled": lambda page: recent_incidents(page, kind=IncidentKind.MAINTENANCE, limit=1000),
+}
+
+
+class IncidentSelection(OrganizationAPIView):
+    """Incidents, newest first."""
+
     write_role = Role.RESPONDER
     selection = "all"
 
+    @extend_schema(responses={200: IncidentSerializer(many=True)})
     def get(self, request, page_id):
         page = self.page(page_id)
-        if self.selection == "unresolved":
-            incidents = list(unresolved_incidents(page))
-        else:
-            incidents = recent_incidents(page, kind=IncidentKind.INCIDENT, limit=1000)
+        incidents = SELECTIONS[self.selection](page)
         return Response([_json(i, page, request.auth) for i in paginate(request, incidents)])
 
+
+class IncidentList(IncidentSelection):
+    @extend_schema(summary="Declare an incident, schedule maintenance or backfill one",
+                   request=INCIDENT_BODY, responses={201: IncidentSerializer})  # fmt: skip
     def post(self, request, page_id):
         page = self.page(page_id)
-        fields = resource_fields(request.data, "incident")
+        fields = read_fields(request, IncidentFields)
         common = {
             "actor": self.actor,
-            "name": text(fields, "name"),
-            "body": text(fields, "body") or "",
+            "name": fields.get("name") or "",
+            "body": fields.get("body") or "",
         }
         if fields.get("scheduled_for"):
-            remind = fields.get("scheduled_remind_prior")
+            start = fields["scheduled_for"]
+            until = fields.get("scheduled_until") or start + datetime.timedelta(hours=1)
             incident = services.schedule_maintenance(
                 page,
-                scheduled_for=_when(fields["scheduled_for"], "scheduled_for"),
-                scheduled_until=_when(fields.get("scheduled_until"), "scheduled_until")
-                or _when(fields["scheduled_for"], "scheduled_for") + datetime.timedelta(hours=1),
+                scheduled_for=start,
+                scheduled_until=until,
                 components=list(_component_statuses(page, fields)),
                 deliver_notifications=as_bool(fields.get("deliver_notifications"), True),
-                remind_prior_minutes=60 if as_bool(remind, False) else None,
+                remind_prior_minutes=60 if fields.get("scheduled_remind_prior") else None,
                 auto_in_progress=as_bool(fields.get("scheduled_auto_in_progress"), True),
                 auto_completed=as_bool(fields.get("scheduled_auto_completed"), True),
                 notify_at_start=as_bool(
@@ -126,13 +249,13 @@ class IncidentList(OrganizationAPIView):
                 ),
                 **common,
             )
-        elif as_bool(fields.get("backfilled"), False):
-            started = _when(fields.get("backfill_date"), "backfill_date")
+        elif fields.get("backfilled"):
+            started = fields.get("backfill_date")
             if started is None:
                 raise ValidationError({"backfill_date": ["A backfilled incident needs its date."]})
             incident = services.create_backfilled_incident(
                 page,
-                impact=text(fields, "impact_override") or "none",
+                impact=fields.get("impact_override", Impact.NONE),
                 component_statuses=_component_statuses(page, fields),
                 started_at=started,
                 resolved_at=started + datetime.timedelta(minutes=1),
@@ -142,8 +265,8 @@ class IncidentList(OrganizationAPIView):
         else:
             incident = services.open_incident(
                 page,
-                status=text(fields, "status") or "investigating",
-                impact=text(fields, "impact_override") or "none",
+                status=fields.get("status", IncidentStatus.INVESTIGATING),
+                impact=fields.get("impact_override", Impact.NONE),
                 component_statuses=_component_statuses(page, fields),
                 deliver_notifications=as_bool(fields.get("deliver_notifications"), True),
                 **common,
@@ -153,36 +276,56 @@ class IncidentList(OrganizationAPIView):
         )
 
 
-class UnresolvedIncidentList(IncidentList):
+class UnresolvedIncidentList(IncidentSelection):
+    """Incidents not yet resolved."""
+
     selection = "unresolved"
+
+
+class MaintenanceList(IncidentSelection):
+    """Scheduled maintenance that has not started."""
+
+    selection = "upcoming"
+
+
+class ActiveMaintenanceList(IncidentSelection):
+    """Scheduled maintenance in progress or being verified."""
+
+    selection = "active"
+
+
+class ScheduledList(IncidentSelection):
+    """Every scheduled maintenance, newest first."""
+
+    selection = "scheduled"
 
 
 class IncidentDetail(OrganizationAPIView):
     write_role = Role.RESPONDER
 
-    def _incident(self, page, incident_id) -> Incident:
-        return incident_or_404(page, incident_id)
-
+    @extend_schema(summary="An incident", responses={200: IncidentSerializer})
     def get(self, request, page_id, incident_id):
         page = self.page(page_id)
-        return Response(_json(self._incident(page, incident_id), page, request.auth))
+        return Response(_json(incident_or_404(page, incident_id), page, request.auth))
 
+    @extend_schema(summary="Change an incident; a new status, body or component statuses "
+                   "post an update, exactly as the console does",
+                   request=INCIDENT_BODY, responses={200: IncidentSerializer})  # fmt: skip
     def patch(self, request, page_id, incident_id):
-        """A new status or body posts an update, exactly as the console does."""
         page = self.page(page_id)
-        incident = self._incident(page, incident_id)
-        fields = resource_fields(request.data, "incident")
+        incident = incident_or_404(page, incident_id)
+        fields = read_fields(request, IncidentFields, partial=True)
         if "name" in fields or "impact_override" in fields:
             services.update_incident_details(
-                incident, actor=self.actor, name=text(fields, "name", incident.name),
-                impact=text(fields, "impact_override", None),
+                incident, actor=self.actor, name=fields.get("name", incident.name) or "",
+                impact=fields.get("impact_override"),
             )  # fmt: skip
         if {"status", "body", "components", "component_ids"} & set(fields):
             services.post_incident_update(
                 incident,
                 actor=self.actor,
-                status=text(fields, "status") or incident.status,
-                body=text(fields, "body") or "",
+                status=fields.get("status", incident.status),
+                body=fields.get("body") or "",
                 component_statuses=_component_statuses(page, fields) or None,
                 deliver_notifications=as_bool(fields.get("deliver_notifications"), True),
             )
@@ -190,37 +333,14 @@ class IncidentDetail(OrganizationAPIView):
 
     put = patch
 
+    @extend_schema(summary="Delete an incident; answers with what it was",
+                   responses={200: IncidentSerializer})  # fmt: skip
     def delete(self, request, page_id, incident_id):
         page = self.page(page_id)
-        incident = self._incident(page, incident_id)
+        incident = incident_or_404(page, incident_id)
         data = _json(incident, page, request.auth)
         services.delete_incident(incident, actor=self.actor, confirm_name=incident.name)
         return Response(data)
-
-
-class MaintenanceList(OrganizationAPIView):
-    """`upcoming`, `active_maintenance` and `scheduled` lists of Statuspage's v1."""
-
-    write_role = Role.RESPONDER
-    selection = "upcoming"
-
-    def get(self, request, page_id):
-        page = self.page(page_id)
-        if self.selection == "active":
-            incidents = list(active_maintenances(page))
-        elif self.selection == "upcoming":
-            incidents = list(upcoming_maintenances(page))
-        else:
-            incidents = recent_incidents(page, kind=IncidentKind.MAINTENANCE, limit=1000)
-        return Response([_json(i, page, request.auth) for i in paginate(request, incidents)])
-
-
-class ActiveMaintenanceList(MaintenanceList):
-    selection = "active"
-
-
-class ScheduledList(MaintenanceList):
-    selection = "scheduled"
 
 
 class IncidentUpdateDetail(OrganizationAPIView):
@@ -228,6 +348,8 @@ class IncidentUpdateDetail(OrganizationAPIView):
 
     write_role = Role.RESPONDER
 
+    @extend_schema(summary="Edit a posted update", request=UPDATE_BODY,
+                   responses={200: IncidentUpdateSerializer})  # fmt: skip
     def patch(self, request, page_id, incident_id, update_id):
         page = self.page(page_id)
         incident = incident_or_404(page, incident_id)
@@ -235,14 +357,14 @@ class IncidentUpdateDetail(OrganizationAPIView):
             update = get_update_for_incident(incident, update_id)
         except Http404 as error:
             raise not_found("incident update") from error
-        fields = resource_fields(request.data, "incident_update")
+        fields = read_fields(request, IncidentUpdateFields, partial=True)
         services.edit_incident_update(
-            update, actor=self.actor, body=text(fields, "body", update.body) or "",
-            display_at=_when(fields.get("display_at"), "display_at"),
+            update, actor=self.actor, body=fields.get("body", update.body) or "",
+            display_at=fields.get("display_at"),
         )  # fmt: skip
-        if "deliver_notifications" in fields:
+        if fields.get("deliver_notifications") is not None:
             IncidentUpdate.objects.filter(pk=update.pk, fanned_out_at__isnull=True).update(
-                deliver_notifications=as_bool(fields["deliver_notifications"])
+                deliver_notifications=fields["deliver_notifications"]
             )
         update.refresh_from_db()
         return Response(update_json(update, incident, zoneinfo.ZoneInfo(page.time_zone)))
@@ -264,19 +386,25 @@ def template_json(template, page) -> dict:
 
 
 class TemplateList(OrganizationAPIView):
+    @extend_schema(summary="Incident templates of a page",
+                   responses={200: TemplateSerializer(many=True)})  # fmt: skip
     def get(self, request, page_id):
         page = self.page(page_id)
         templates = list(IncidentTemplate.objects.filter(page=page).prefetch_related("components"))
         return Response([template_json(t, page) for t in paginate(request, templates)])
 
+    @extend_schema(summary="Add an incident template", request=TEMPLATE_BODY,
+                   responses={201: TemplateSerializer})  # fmt: skip
     def post(self, request, page_id):
         page = self.page(page_id)
-        fields = resource_fields(request.data, "template")
+        fields = read_fields(request, TemplateFields)
         template = services.create_incident_template(
-            page, actor=self.actor, name=fields.get("name", ""), title=fields.get("title", ""),
-            body=fields.get("body") or "", status=fields.get("update_status") or "investigating",
-            impact=fields.get("impact") or "none",
-            components=list(_component_statuses(page, fields)),
+            page, actor=self.actor, name=fields.get("name") or "",
+            title=fields.get("title") or "", body=fields.get("body") or "",
+            status=fields.get("update_status", IncidentStatus.INVESTIGATING),
+            impact=fields.get("impact", Impact.NONE),
+            components=components_named(page, fields.get("component_ids", []),
+                                        field="component_ids"),
             deliver_notifications=as_bool(fields.get("should_send_notifications"), True),
         )  # fmt: skip
         return Response(template_json(template, page), status=http_status.HTTP_201_CREATED)
@@ -289,21 +417,25 @@ class TemplateDetail(OrganizationAPIView):
             raise not_found("template")
         return template
 
+    @extend_schema(summary="An incident template", responses={200: TemplateSerializer})
     def get(self, request, page_id, template_id):
         page = self.page(page_id)
         return Response(template_json(self._template(page, template_id), page))
 
+    @extend_schema(summary="Change an incident template", request=TEMPLATE_BODY,
+                   responses={200: TemplateSerializer})  # fmt: skip
     def patch(self, request, page_id, template_id):
         page = self.page(page_id)
         template = self._template(page, template_id)
-        fields = resource_fields(request.data, "template")
+        fields = read_fields(request, TemplateFields, partial=True)
         components = (
-            list(_component_statuses(page, fields))
+            components_named(page, fields["component_ids"], field="component_ids")
             if "component_ids" in fields else list(template.components.all())
         )  # fmt: skip
         services.update_incident_template(
-            template, actor=self.actor, name=fields.get("name", template.name),
-            title=fields.get("title", template.title), body=fields.get("body", template.body),
+            template, actor=self.actor, name=fields.get("name", template.name) or "",
+            title=fields.get("title", template.title) or "",
+            body=fields.get("body", template.body) or "",
             status=fields.get("update_status", template.status),
             impact=fields.get("impact", template.impact), components=components,
             deliver_notifications=as_bool(fields.get("should_send_notifications"),
@@ -313,6 +445,7 @@ class TemplateDetail(OrganizationAPIView):
 
     put = patch
 
+    @extend_schema(summary="Delete an incident template", responses={204: None})
     def delete(self, request, page_id, template_id):
         page = self.page(page_id)
         services.delete_incident_template(self._template(page, template_id), actor=self.actor)
