@@ -9,12 +9,14 @@ WEBHOOK_ALLOW_PRIVATE_ADDRESSES. The body is signed with HMAC-SHA256 in `X-Statu
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import hmac
 import ipaddress
 import socket
 import urllib.error
 import urllib.request
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -24,9 +26,27 @@ USER_AGENT = "StatusPage-Webhook/1.0"
 
 
 class OutboundError(Exception):
-    def __init__(self, message: str, *, permanent: bool):
+    def __init__(self, message: str, *, permanent: bool, retry_after: float | None = None):
         super().__init__(message)
         self.permanent = permanent
+        # Seconds the receiver asked us to wait (Retry-After on a 429 or 503), if it did.
+        self.retry_after = retry_after
+
+
+def _retry_after(error: urllib.error.HTTPError) -> float | None:
+    """Retry-After in seconds, from either form (delta-seconds or an HTTP date)."""
+    value = (error.headers.get("Retry-After") or "").strip() if error.headers else ""
+    if not value or error.code not in (429, 503):
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.UTC)
+    return max(0.0, (when - datetime.datetime.now(datetime.UTC)).total_seconds())
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -69,6 +89,8 @@ def post_signed_json(url: str, body: bytes, *, secret: str, headers: dict | None
             return response.read(1024)
     except urllib.error.HTTPError as error:
         retryable = error.code in (408, 429) or error.code >= 500
-        raise OutboundError(f"HTTP {error.code}", permanent=not retryable) from error
+        raise OutboundError(
+            f"HTTP {error.code}", permanent=not retryable, retry_after=_retry_after(error)
+        ) from error
     except (urllib.error.URLError, OSError) as error:
         raise OutboundError(f"{type(error).__name__}: {error}", permanent=False) from error
