@@ -100,10 +100,13 @@ class ComponentStatusChange(models.Model):
     """One change of the status visitors saw. Uptime is computed from these rows.
 
     Rows flagged `is_backfilled` record a retroactive incident's past impact: they count in
-    uptime but never moved the live status."""
+    uptime but never moved the live status. Every other row is also the outbox of a
+    `component_update` webhook event: `fanned_out_at` says whether its deliveries exist."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="+")
+    # Names the event in webhook payloads, so a receiver can drop a repeated delivery.
+    public_id = PublicIdField()
     component = models.ForeignKey(
         Component, on_delete=models.CASCADE, related_name="status_changes"
     )
@@ -113,6 +116,7 @@ class ComponentStatusChange(models.Model):
     cause = models.CharField(max_length=16, choices=StatusCause.choices)
     source_id = models.CharField(max_length=32, blank=True)
     is_backfilled = models.BooleanField(default=False)
+    fanned_out_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedManager(organization="organization")
 
@@ -121,6 +125,11 @@ class ComponentStatusChange(models.Model):
         indexes = [
             models.Index(fields=["organization", "component", "changed_at"]),
             models.Index(fields=["organization", "page", "changed_at"]),
+            models.Index(
+                fields=["changed_at"],
+                condition=models.Q(is_backfilled=False, fanned_out_at__isnull=True),
+                name="component_change_due",
+            ),
         ]
 
     def __str__(self) -> str:
