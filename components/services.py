@@ -21,6 +21,7 @@ from statuspage.audit import record_audit, snapshot
 from statuspage.errors import DomainError
 from statuspage.models import Page
 from statuspage.publishing import public_content_changed
+from statuspage.queue import enqueue_on_commit
 
 COMPONENT_FIELDS = [
     "name",
@@ -33,6 +34,8 @@ COMPONENT_FIELDS = [
 ]
 GROUP_FIELDS = ["name", "description", "is_collapsed"]
 StatusChanges = dict[Component, tuple[str, str]]
+# Webhook subscribers hear of each change; by dotted path, so components never imports them.
+COMPONENT_FAN_OUT_JOB = "subscribers.jobs.fan_out_component_change_job"
 
 
 def _check_name(name: str) -> str:
@@ -87,7 +90,7 @@ def recompute_statuses(
         old = component.status
         component.status = new
         component.save(update_fields=["status", "updated_at"])
-        ComponentStatusChange.objects.create(
+        change = ComponentStatusChange.objects.create(
             organization_id=component.organization_id,
             page_id=component.page_id,
             component=component,
@@ -97,6 +100,8 @@ def recompute_statuses(
             cause=cause,
             source_id=source_id,
         )
+        # The row is the outbox; this is only the fast path (the sweep catches what it drops).
+        enqueue_on_commit(COMPONENT_FAN_OUT_JOB, change.pk)
         changes[component] = (old, str(new))
         rebuild_uptime_days(component, since=at)
     if changes:

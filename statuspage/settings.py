@@ -294,6 +294,11 @@ SUBSCRIBER_QUARANTINE_AFTER = env_int("SUBSCRIBER_QUARANTINE_AFTER", 3)
 DELIVERY_BATCH_SIZE = env_int("DELIVERY_BATCH_SIZE", 1000)
 DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 300)
 DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 8)
+# After the n-th transient failure the next attempt waits base × 2^(n-1) seconds, at most the
+# cap, less up to JITTER percent at random (so a failed batch does not come back at once).
+DELIVERY_RETRY_BASE_SECONDS = env_int("DELIVERY_RETRY_BASE_SECONDS", 30)
+DELIVERY_RETRY_MAX_SECONDS = env_int("DELIVERY_RETRY_MAX_SECONDS", 3600)
+DELIVERY_RETRY_JITTER_PERCENT = env_int("DELIVERY_RETRY_JITTER_PERCENT", 20)
 # Accepted messages are marked sent in groups of this size (the duplicate window of a crash).
 DELIVERY_MARK_EVERY = env_int("DELIVERY_MARK_EVERY", 25)
 # SMTP connections each send job opens in parallel (raise it for a distant relay).

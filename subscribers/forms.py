@@ -66,10 +66,15 @@ class ImportForm(forms.Form):
 
 class AddWebhookForm(forms.Form):
     endpoint = forms.URLField(assume_scheme="https", max_length=500,
-                              help_text="We POST JSON for every incident update, signed with "
-                              "HMAC-SHA256 in the X-Status-Signature header.")  # fmt: skip
+                              help_text="We POST JSON for every incident update and component "
+                              "status change, signed with HMAC-SHA256 in the X-Status-Signature "
+                              "header. First comes a challenge: answer with its token to "
+                              "confirm.")  # fmt: skip
     components = ComponentChoiceField(queryset=Component.objects.none(), required=False,
                                       to_field_name="public_id")  # fmt: skip
+    skip_confirmation = forms.BooleanField(
+        required=False, label="Skip the challenge (I vouch for this endpoint)"
+    )
 
     def __init__(self, *args, page, **kwargs):
         super().__init__(*args, **kwargs)

@@ -2,6 +2,7 @@
 
 from django_scopes import scope, scopes_disabled
 
+from components.models import ComponentStatusChange
 from incidents.models import IncidentUpdate
 from subscribers import services
 from subscribers.emails import send_confirmation_email
@@ -16,6 +17,14 @@ def fan_out_job(update_id: int) -> None:
     if update is not None:
         with scope(organization=update.organization_id):
             services.fan_out_update(update)
+
+
+def fan_out_component_change_job(change_id: int) -> None:
+    with scopes_disabled():
+        change = ComponentStatusChange.objects.filter(pk=change_id).first()
+    if change is not None:
+        with scope(organization=change.organization_id):
+            services.fan_out_component_change(change)
 
 
 def send_deliveries_job(delivery_ids: list[int]) -> dict[str, int]:
@@ -40,6 +49,14 @@ def send_confirmation_job(subscriber_id: int) -> None:
         )
     if subscriber is not None:
         send_confirmation_email(subscriber)
+
+
+def send_webhook_challenge_job(subscriber_id: int) -> None:
+    with scopes_disabled():
+        subscriber = Subscriber.objects.select_related("page").filter(pk=subscriber_id).first()
+    if subscriber is not None:
+        with scope(organization=subscriber.organization_id):
+            services.send_webhook_challenge(subscriber)
 
 
 def sweep_job() -> dict[str, int]:

@@ -1,15 +1,17 @@
-"""Subscribers of a page and the delivery of each update to each of them.
+"""Subscribers of a page and the delivery of each event to each of them.
 
-A `Delivery` row per (update, subscriber) under a unique constraint is what makes the fan-out
-idempotent: however often it runs, each subscriber has one row per update, and a row is sent
-at most once unless a worker dies between the SMTP server accepting it and marking it sent.
+An event is an incident update (email and webhook subscribers) or a component status change
+(webhook subscribers only). A `Delivery` row per (event, subscriber) under a unique constraint
+is what makes the fan-out idempotent: however often it runs, each subscriber has one row per
+event, and a row is sent at most once unless a worker dies between the server accepting it and
+marking it sent.
 """
 
 from django.db import models
 from django.db.models.functions import Lower
 from django_scopes import ScopedManager
 
-from components.models import Component
+from components.models import Component, ComponentStatusChange
 from incidents.models import IncidentUpdate
 from statuspage.models import Organization, Page
 from statuspage.public_ids import PublicIdField
@@ -29,6 +31,10 @@ class Subscriber(models.Model):
     secret = models.CharField(max_length=64, blank=True)
     webhook_failures = models.PositiveIntegerField(default=0)
     webhook_failures_since = models.DateTimeField(null=True, blank=True)
+    # A new webhook is confirmed when its endpoint echoes this token (or by the operator).
+    challenge = models.CharField(max_length=64, blank=True)
+    challenge_sent_at = models.DateTimeField(null=True, blank=True)
+    challenge_error = models.CharField(max_length=300, blank=True)
     # Empty means "everything"; otherwise only updates touching one of these components.
     components = models.ManyToManyField(Component, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -68,13 +74,26 @@ class Subscriber(models.Model):
 
 
 class Delivery(models.Model):
+    """One event for one subscriber: an incident update, or (webhooks only) a component change."""
+
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    update = models.ForeignKey(IncidentUpdate, on_delete=models.CASCADE, related_name="deliveries")
+    update = models.ForeignKey(
+        IncidentUpdate, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    component_change = models.ForeignKey(
+        ComponentStatusChange,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
     status = models.CharField(
         max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )
     attempts = models.PositiveIntegerField(default=0)
+    # After a transient failure: not before this (back-off). Empty: as soon as possible.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
@@ -84,12 +103,22 @@ class Delivery(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["update", "subscriber"], name="delivery_unique")
+            models.UniqueConstraint(fields=["update", "subscriber"], name="delivery_unique"),
+            models.UniqueConstraint(
+                fields=["component_change", "subscriber"], name="delivery_unique_component_change"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(update__isnull=False, component_change__isnull=True)
+                | models.Q(update__isnull=True, component_change__isnull=False),
+                name="delivery_one_event",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "claimed_at"]),
+            models.Index(fields=["status", "next_attempt_at"]),
             models.Index(fields=["organization", "update", "status"]),
         ]
 
     def __str__(self) -> str:
-        return f"{self.update_id} → {self.subscriber_id}: {self.status}"
+        event = self.update_id or f"change {self.component_change_id}"
+        return f"{event} → {self.subscriber_id}: {self.status}"

@@ -1,15 +1,21 @@
 """Writes of subscribers, and the notification pipeline (at least once, never twice).
 
-1. `fan_out_update` selects the recipients of an update and inserts one Delivery row each
-   under a unique constraint (running it again inserts nothing), then hands the pending rows
-   to send jobs in batches.
-2. `send_deliveries` claims its rows with a conditional UPDATE (pending, or "sending" whose
-   lease expired), renders the update once, sends over one SMTP connection and marks each row
-   sent as soon as the server accepted it. Transient errors put the row back to pending for a
-   retry; a permanent refusal marks it failed and counts towards quarantine.
-3. `sweep` (every minute) enqueues what a lost job or a Redis outage left behind.
+1. `fan_out_update` selects the recipients of an update (and `fan_out_component_change` the
+   webhook recipients of a component status change) and inserts one Delivery row each under a
+   unique constraint (running it again inserts nothing), then hands the pending rows to send
+   jobs in batches.
+2. `send_deliveries` claims its rows with a conditional UPDATE (pending and due, or "sending"
+   whose lease expired), renders the update once, sends over one SMTP connection and marks
+   each row sent as soon as the server accepted it. A transient error puts the row back to
+   pending, due again after an exponential back-off (`retry_delay`), until
+   DELIVERY_MAX_ATTEMPTS; a permanent refusal marks it failed and counts towards quarantine.
+3. `sweep` (every minute) enqueues what a lost job or a Redis outage left behind, and the rows
+   whose back-off has run out.
 The guarantee: no notification is lost; at most one duplicate per recipient per worker crash
 (the window between the server accepting a message and the row being marked sent).
+
+New webhook endpoints confirm by a challenge (`send_webhook_challenge`, from a job, never in
+a request): the endpoint echoes a random token, or the operator confirms it by hand.
 """
 
 from __future__ import annotations
@@ -17,11 +23,13 @@ from __future__ import annotations
 import contextvars
 import datetime
 import logging
+import random
 import secrets as secret_tokens
 import smtplib
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from email.utils import parseaddr
+from itertools import groupby
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -30,10 +38,11 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django_scopes import scope, scopes_disabled
+from django_scopes import scopes_disabled
 
-from components.models import Component
-from incidents.models import IncidentUpdate
+from components.enums import StatusCause
+from components.models import Component, ComponentStatusChange
+from incidents.models import Incident, IncidentUpdate
 from statuspage.actors import Actor
 from statuspage.audit import record_audit
 from statuspage.errors import DomainError
@@ -49,6 +58,9 @@ logger = logging.getLogger(__name__)
 SEND_JOB = "subscribers.jobs.send_deliveries_job"
 CONFIRM_JOB = "subscribers.jobs.send_confirmation_job"
 FAN_OUT_JOB = "subscribers.jobs.fan_out_job"
+COMPONENT_FAN_OUT_JOB = "subscribers.jobs.fan_out_component_change_job"
+CHALLENGE_JOB = "subscribers.jobs.send_webhook_challenge_job"
+SYSTEM = Actor.system("notifications")
 
 
 # --- Subscribing ----------------------------------------------------------------------------
@@ -174,25 +186,80 @@ def import_subscribers(page: Page, *, actor: Actor, text: str, send_confirmation
 
 
 def add_webhook_subscriber(
-    page: Page, *, actor: Actor, endpoint: str, components: Iterable[Component] = ()
+    page: Page,
+    *,
+    actor: Actor,
+    endpoint: str,
+    components: Iterable[Component] = (),
+    skip_confirmation: bool = False,
 ) -> Subscriber:
-    """A webhook endpoint, confirmed by the operator who adds it."""
+    """A webhook endpoint. It is confirmed when it echoes the challenge a job POSTs after
+    commit, or at once when the operator vouches for it (`skip_confirmation`)."""
     components = _check_components(page, components)
     try:
         webhooks.check_destination(endpoint)
     except webhooks.WebhookError as error:
         raise DomainError(str(error), field="endpoint") from error
+    now = timezone.now()
     with transaction.atomic():
         if Subscriber.objects.filter(page=page, kind=SubscriberKind.WEBHOOK,
                                      endpoint=endpoint).exists():  # fmt: skip
             raise DomainError("That endpoint is already subscribed.", field="endpoint")
         subscriber = Subscriber.objects.create(
             organization_id=page.organization_id, page=page, kind=SubscriberKind.WEBHOOK,
-            endpoint=endpoint, secret=secret_tokens.token_hex(24), confirmed_at=timezone.now(),
+            endpoint=endpoint, secret=secret_tokens.token_hex(24),
+            confirmed_at=now if skip_confirmation else None,
+            challenge="" if skip_confirmation else secret_tokens.token_urlsafe(24),
+            challenge_sent_at=None if skip_confirmation else now,
         )  # fmt: skip
         subscriber.components.set(components)
+        if not skip_confirmation:
+            enqueue_on_commit(CHALLENGE_JOB, subscriber.pk)
         record_audit(page.organization, actor=actor, verb="subscriber.webhook_added",
-                     target=subscriber, page=page, after={"endpoint": endpoint})  # fmt: skip
+                     target=subscriber, page=page,
+                     after={"endpoint": endpoint, "confirmed": skip_confirmation})  # fmt: skip
+    return subscriber
+
+
+def send_webhook_challenge(subscriber: Subscriber) -> bool:
+    """POST the pending webhook's challenge (a job's work: it waits on a stranger's server).
+    Confirms the subscriber if the endpoint echoed the token; otherwise keeps it pending with
+    the reason, for the console. Returns whether it is now confirmed by this call. A token
+    replaced meanwhile (sent again) leaves this answer without effect."""
+    if subscriber.kind != SubscriberKind.WEBHOOK or not subscriber.challenge:
+        return False
+    if subscriber.confirmed_at or subscriber.unsubscribed_at:
+        return False
+    token = subscriber.challenge
+    still_pending = Subscriber.objects.filter(pk=subscriber.pk, challenge=token,
+                                              confirmed_at__isnull=True)  # fmt: skip
+    try:
+        webhooks.challenge(subscriber)
+    except webhooks.WebhookError as error:
+        still_pending.update(challenge_error=str(error)[:300])
+        return False
+    with transaction.atomic():
+        confirmed = still_pending.update(confirmed_at=timezone.now(), challenge_error="")
+        if confirmed:
+            record_audit(subscriber.page.organization, actor=SYSTEM,
+                         verb="subscriber.webhook_confirmed", target=subscriber,
+                         page=subscriber.page, after={"by": "challenge"})  # fmt: skip
+    return bool(confirmed)
+
+
+def confirm_webhook(subscriber: Subscriber, *, actor: Actor) -> Subscriber:
+    """The operator vouches for a pending webhook endpoint (one that cannot echo)."""
+    if subscriber.kind != SubscriberKind.WEBHOOK:
+        raise DomainError("Email addresses confirm themselves, from the link we send.")
+    if subscriber.confirmed_at:
+        raise DomainError(f"{subscriber} is already confirmed.")
+    with transaction.atomic():
+        subscriber.confirmed_at = timezone.now()
+        subscriber.challenge_error = ""
+        subscriber.save(update_fields=["confirmed_at", "challenge_error"])
+        record_audit(subscriber.page.organization, actor=actor,
+                     verb="subscriber.webhook_confirmed", target=subscriber,
+                     page=subscriber.page, after={"by": "operator"})  # fmt: skip
     return subscriber
 
 
@@ -204,13 +271,22 @@ def remove_subscriber(subscriber: Subscriber, *, actor: Actor) -> None:
 
 
 def resend_confirmation(subscriber: Subscriber, *, actor: Actor) -> None:
+    """The confirmation email again, or for a webhook a new challenge (a fresh token)."""
     if subscriber.confirmed_at:
-        raise DomainError(f"{subscriber.email} has already confirmed.")
+        raise DomainError(f"{subscriber} has already confirmed.")
+    now = timezone.now()
     with transaction.atomic():
-        subscriber.confirmation_sent_at = timezone.now()
         subscriber.unsubscribed_at = None
-        subscriber.save(update_fields=["confirmation_sent_at", "unsubscribed_at"])
-        enqueue_on_commit(CONFIRM_JOB, subscriber.pk)
+        if subscriber.kind == SubscriberKind.WEBHOOK:
+            subscriber.challenge = secret_tokens.token_urlsafe(24)
+            subscriber.challenge_sent_at, subscriber.challenge_error = now, ""
+            subscriber.save(update_fields=["challenge", "challenge_sent_at", "challenge_error",
+                                           "unsubscribed_at"])  # fmt: skip
+            enqueue_on_commit(CHALLENGE_JOB, subscriber.pk)
+        else:
+            subscriber.confirmation_sent_at = now
+            subscriber.save(update_fields=["confirmation_sent_at", "unsubscribed_at"])
+            enqueue_on_commit(CONFIRM_JOB, subscriber.pk)
         record_audit(subscriber.page.organization, actor=actor,
                      verb="subscriber.confirmation_resent", target=subscriber,
                      page=subscriber.page)  # fmt: skip
@@ -229,23 +305,69 @@ def lift_quarantine(subscriber: Subscriber, *, actor: Actor) -> None:
 # --- Fan-out --------------------------------------------------------------------------------
 
 
+def _active_subscribers(page_id: int):
+    return Subscriber.objects.filter(
+        page_id=page_id,
+        confirmed_at__isnull=False,
+        unsubscribed_at__isnull=True,
+        quarantined_at__isnull=True,
+    )
+
+
+def _interested_in(component_ids: list[int]) -> Q:
+    interested = Q(components__isnull=True)
+    if component_ids:
+        interested |= Q(components__in=component_ids)
+    return interested
+
+
 def recipients_of(update: IncidentUpdate):
     """Confirmed, active subscribers interested in everything or in an affected component."""
     incident = update.incident
     affected = list(incident.affected.values_list("component_id", flat=True))
-    interested = Q(components__isnull=True)
-    if affected:
-        interested |= Q(components__in=affected)
+    return _active_subscribers(incident.page_id).filter(_interested_in(affected)).distinct()
+
+
+def is_public_component_change(change: ComponentStatusChange) -> bool:
+    """Whether webhook subscribers hear of a status change: every live change visitors saw
+    (set by hand, by the API, by a published incident or a running maintenance, or undone
+    when one is deleted). Never backfilled history, and never a draft incident's effect
+    (drafts claim no component status; this keeps a change of that from leaking)."""
+    if change.is_backfilled:
+        return False
+    if change.cause in (StatusCause.INCIDENT, StatusCause.MAINTENANCE) and change.source_id:
+        return not Incident.objects.filter(
+            page_id=change.page_id, public_id=change.source_id, is_draft=True
+        ).exists()
+    return True
+
+
+def webhook_recipients_of(change: ComponentStatusChange):
+    """Confirmed, active webhook subscribers interested in everything or in the component."""
     return (
-        Subscriber.objects.filter(
-            page_id=incident.page_id,
-            confirmed_at__isnull=False,
-            unsubscribed_at__isnull=True,
-            quarantined_at__isnull=True,
-        )
-        .filter(interested)
+        _active_subscribers(change.page_id)
+        .filter(kind=SubscriberKind.WEBHOOK)
+        .filter(_interested_in([change.component_id]))
         .distinct()
     )
+
+
+def _fan_out(event: dict, organization_id: int, recipients, *, outbox) -> int:
+    """Insert one Delivery per recipient of `event` (idempotent), mark the outbox row fanned
+    out in the same transaction, enqueue the pending rows; returns the rows created now."""
+    subscriber_ids = list(recipients.values_list("pk", flat=True))
+    deliveries = Delivery.objects.filter(**event)
+    before = deliveries.count()
+    rows = [
+        Delivery(organization_id=organization_id, subscriber_id=pk, **event)
+        for pk in subscriber_ids
+    ]
+    with transaction.atomic():
+        Delivery.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+        outbox.filter(fanned_out_at__isnull=True).update(fanned_out_at=timezone.now())
+    created = deliveries.count() - before
+    _enqueue_due(deliveries)
+    return created
 
 
 def fan_out_update(update: IncidentUpdate) -> int:
@@ -253,29 +375,33 @@ def fan_out_update(update: IncidentUpdate) -> int:
     number of rows created this time."""
     if not update.deliver_notifications:
         return 0
-    subscriber_ids = list(recipients_of(update).values_list("pk", flat=True))
-    before = Delivery.objects.filter(update=update).count()
-    rows = [
-        Delivery(organization_id=update.organization_id, update=update, subscriber_id=pk)
-        for pk in subscriber_ids
-    ]
-    with transaction.atomic():
-        Delivery.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
-        IncidentUpdate.objects.filter(pk=update.pk, fanned_out_at__isnull=True).update(
-            fanned_out_at=timezone.now()
-        )
-    created = Delivery.objects.filter(update=update).count() - before
-    enqueue_pending(update)
-    return created
+    return _fan_out({"update": update}, update.organization_id, recipients_of(update),
+                    outbox=IncidentUpdate.objects.filter(pk=update.pk))  # fmt: skip
 
 
-def enqueue_pending(update: IncidentUpdate) -> int:
-    """Hand the update's unsent rows to send jobs in batches; returns the number of jobs."""
-    ids = list(
-        Delivery.objects.filter(update=update, status=DeliveryStatus.PENDING)
-        .order_by("pk")
-        .values_list("pk", flat=True)
+def fan_out_component_change(change: ComponentStatusChange) -> int:
+    """The same for a component status change, to webhook subscribers only; a change that is
+    not public is marked fanned out with no deliveries."""
+    public = is_public_component_change(change)
+    recipients = webhook_recipients_of(change) if public else Subscriber.objects.none()
+    return _fan_out({"component_change": change}, change.organization_id, recipients,
+                    outbox=ComponentStatusChange.objects.filter(pk=change.pk))  # fmt: skip
+
+
+def _due(now: datetime.datetime) -> Q:
+    """Pending rows whose back-off (if any) has run out."""
+    return Q(status=DeliveryStatus.PENDING) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     )
+
+
+def _enqueue_due(deliveries) -> int:
+    """Hand the event's due rows to send jobs in batches; returns the number of jobs."""
+    ids = list(deliveries.filter(_due(timezone.now())).order_by("pk").values_list("pk", flat=True))
+    return _enqueue_batches(ids)
+
+
+def _enqueue_batches(ids: list[int]) -> int:
     size = settings.DELIVERY_BATCH_SIZE
     batches = [ids[i : i + size] for i in range(0, len(ids), size)]
     for batch in batches:
@@ -304,9 +430,7 @@ def _claim(delivery_ids: list[int]) -> list[Delivery]:
     """Take the rows no one else is sending: pending, or sending with an expired lease."""
     now = timezone.now()
     lease_expired = now - datetime.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
-    claimable = Q(status=DeliveryStatus.PENDING) | Q(
-        status=DeliveryStatus.SENDING, claimed_at__lt=lease_expired
-    )
+    claimable = _due(now) | Q(status=DeliveryStatus.SENDING, claimed_at__lt=lease_expired)
     with transaction.atomic():
         ids = list(
             _by_ids(delivery_ids)
@@ -358,12 +482,31 @@ class SentMarker:
         self.pending = []
 
 
+def retry_delay(attempts: int, *, retry_after: float | None = None) -> datetime.timedelta:
+    """How long the next try waits after the `attempts`-th transient failure: base × 2^(n-1)
+    seconds, capped, less up to DELIVERY_RETRY_JITTER_PERCENT at random; or what the
+    receiver asked for (Retry-After), capped the same."""
+    cap = settings.DELIVERY_RETRY_MAX_SECONDS
+    if retry_after is not None:
+        return datetime.timedelta(seconds=min(cap, max(0.0, retry_after)))
+    delay = min(cap, settings.DELIVERY_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1))
+    jitter = delay * settings.DELIVERY_RETRY_JITTER_PERCENT / 100 * random.random()
+    return datetime.timedelta(seconds=delay - jitter)
+
+
 def _mark_failed(delivery: Delivery, error: Exception, *, permanent: bool) -> None:
     attempts = delivery.attempts + 1
     give_up = permanent or attempts >= settings.DELIVERY_MAX_ATTEMPTS
+    reason = f"{type(error).__name__}: {error}"
+    next_attempt_at = None
+    if give_up and not permanent:
+        reason += f" (gave up after {attempts} attempts)"
+    elif not give_up:
+        delay = retry_delay(attempts, retry_after=getattr(error, "retry_after", None))
+        next_attempt_at = timezone.now() + delay
     _by_ids([delivery.pk]).update(
         status=DeliveryStatus.FAILED if give_up else DeliveryStatus.PENDING,
-        attempts=attempts, error=f"{type(error).__name__}: {error}"[:1000], claimed_at=None,
+        attempts=attempts, error=reason[:1000], claimed_at=None, next_attempt_at=next_attempt_at,
     )  # fmt: skip
     if permanent and delivery.subscriber.kind == SubscriberKind.EMAIL:
         subscriber = delivery.subscriber
@@ -403,10 +546,11 @@ def _send_webhook(delivery: Delivery) -> str:
 def send_deliveries(delivery_ids: list[int]) -> dict[str, int]:
     """Send one batch: webhooks one by one, emails over DELIVERY_CONNECTIONS SMTP connections
     (more than one pays off with a remote relay, where round trips dominate). Returns counts
-    by outcome; rows left pending by a transient error are retried by the sweep."""
+    by outcome; rows left pending by a transient error are retried by the sweep once their
+    back-off has run out. Component changes go to webhooks only."""
     claimed = _claim(delivery_ids)
     counts = {"sent": 0, "failed": 0, "retry": 0}
-    emails = [d for d in claimed if d.subscriber.kind == SubscriberKind.EMAIL]
+    emails = [d for d in claimed if d.subscriber.kind == SubscriberKind.EMAIL and d.update_id]
     for delivery in claimed:
         if delivery.subscriber.kind == SubscriberKind.WEBHOOK:
             counts[_send_webhook(delivery)] += 1
@@ -479,8 +623,10 @@ def _send_over_one_connection(deliveries: list[Delivery], prepared: dict) -> dic
 
 
 def sweep(now: datetime.datetime | None = None) -> dict[str, int]:
-    """Enqueue whatever the on-commit path missed: updates due and not fanned out, rows left
-    pending, and rows stuck in "sending" after a worker died (lease expired)."""
+    """Enqueue whatever the on-commit path missed: updates and component changes due and not
+    fanned out, pending rows that are due (new for half a minute, or their back-off over),
+    and rows stuck in "sending" after a worker died (lease expired). A send job's rows all
+    belong to one organisation (the job runs in its scope)."""
     now = now or timezone.now()
     lease_expired = now - datetime.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
     waiting = now - datetime.timedelta(seconds=30)
@@ -488,33 +634,28 @@ def sweep(now: datetime.datetime | None = None) -> dict[str, int]:
         due_updates = list(
             IncidentUpdate.objects.filter(
                 deliver_notifications=True, fanned_out_at__isnull=True, created_at__lt=waiting
-            ).values_list("pk", "organization_id")
+            ).values_list("pk", flat=True)
         )
-        stuck = (
-            Delivery.objects.filter(
-                Q(status=DeliveryStatus.PENDING, created_at__lt=waiting)
-                | Q(status=DeliveryStatus.SENDING, claimed_at__lt=lease_expired)
-            )
-            .values_list("update_id", "organization_id")
-            .distinct()
+        due_changes = list(
+            ComponentStatusChange.objects.filter(
+                is_backfilled=False, fanned_out_at__isnull=True, changed_at__lt=waiting
+            ).values_list("pk", flat=True)
         )
-        stuck_updates = list(stuck)
-    for update_id, _organization_id in due_updates:
+        fresh = Q(status=DeliveryStatus.PENDING, next_attempt_at__isnull=True,
+                  created_at__lt=waiting)  # fmt: skip
+        backed_off = Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        stuck = Q(status=DeliveryStatus.SENDING, claimed_at__lt=lease_expired)
+        rows = list(
+            Delivery.objects.filter(fresh | backed_off | stuck)
+            .order_by("organization_id", "pk")
+            .values_list("organization_id", "pk")
+        )
+    for update_id in due_updates:
         enqueue_now(FAN_OUT_JOB, update_id)
+    for change_id in due_changes:
+        enqueue_now(COMPONENT_FAN_OUT_JOB, change_id)
     jobs = 0
-    for update_id, organization_id in stuck_updates:
-        with scope(organization=organization_id):
-            ids = list(
-                Delivery.objects.filter(update_id=update_id)
-                .filter(
-                    Q(status=DeliveryStatus.PENDING)
-                    | Q(status=DeliveryStatus.SENDING, claimed_at__lt=lease_expired)
-                )
-                .order_by("pk")
-                .values_list("pk", flat=True)
-            )
-        size = settings.DELIVERY_BATCH_SIZE
-        for i in range(0, len(ids), size):
-            enqueue_now(SEND_JOB, ids[i : i + size])
-            jobs += 1
-    return {"fan_outs": len(due_updates), "send_jobs": jobs}
+    for _organization_id, group in groupby(rows, key=lambda row: row[0]):
+        jobs += _enqueue_batches([pk for _, pk in group])
+    return {"fan_outs": len(due_updates), "component_fan_outs": len(due_changes),
+            "send_jobs": jobs}  # fmt: skip

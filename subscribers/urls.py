@@ -17,5 +17,6 @@ urlpatterns = [
     ),
     path("<pid:subscriber_id>/remove/", views.subscriber_remove, name="remove"),
     path("<pid:subscriber_id>/resend/", views.subscriber_resend, name="resend"),
+    path("<pid:subscriber_id>/confirm/", views.subscriber_confirm, name="confirm"),
     path("<pid:subscriber_id>/unquarantine/", views.subscriber_unquarantine, name="unquarantine"),
 ]

@@ -70,28 +70,35 @@ def _act(request, subscriber_id, action, done):
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, done.format(email=subscriber.email))
+        messages.success(request, done.format(who=subscriber))
     return redirect("subscribers:list", request.page.slug)
 
 
 @require_POST
 @page_console(Role.ADMIN)
 def subscriber_remove(request, subscriber_id):
-    return _act(request, subscriber_id, services.remove_subscriber, "{email} removed.")
+    return _act(request, subscriber_id, services.remove_subscriber, "{who} removed.")
 
 
 @require_POST
 @page_console(Role.ADMIN)
 def subscriber_resend(request, subscriber_id):
     return _act(request, subscriber_id, services.resend_confirmation,
-                "Confirmation sent again to {email}.")  # fmt: skip
+                "Confirmation sent again to {who}.")  # fmt: skip
+
+
+@require_POST
+@page_console(Role.ADMIN)
+def subscriber_confirm(request, subscriber_id):
+    """The operator vouches for a webhook endpoint that cannot echo the challenge."""
+    return _act(request, subscriber_id, services.confirm_webhook, "{who} confirmed.")
 
 
 @require_POST
 @page_console(Role.ADMIN)
 def subscriber_unquarantine(request, subscriber_id):
     return _act(request, subscriber_id, services.lift_quarantine,
-                "{email} will get emails again.")  # fmt: skip
+                "{who} will get notifications again.")  # fmt: skip
 
 
 @page_console(Role.RESPONDER)
@@ -149,9 +156,8 @@ def webhook_add(request):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            messages.success(
-                request,
-                f"Webhook added. Its signing secret (shown once): {subscriber.secret}",
-            )
+            then = "" if subscriber.confirmed_at else " We are sending it a challenge to echo."
+            secret = f"Its signing secret (shown once): {subscriber.secret}."
+            messages.success(request, f"Webhook added. {secret}{then}")
             return redirect("subscribers:list", request.page.slug)
     return _render_list(request, webhook_form=form, status=400)

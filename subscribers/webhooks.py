@@ -1,101 +1,111 @@
 """Webhook deliveries: Statuspage-shaped JSON, signed with HMAC-SHA256, POSTed with a timeout.
 
-A 2xx is delivered; 408, 429 and 5xx, timeouts and refused connections are retried; any other
-4xx is final. Ten failures within an hour quarantine the endpoint. Endpoints that resolve to
-private or loopback addresses are refused in production (they would let a tenant probe our
-network), allowed in development and tests via WEBHOOK_ALLOW_PRIVATE_ADDRESSES.
+Two events, as Statuspage sends them: `incident` (an incident update) and `component_update`
+(a component's status changed). A 2xx is delivered; 408, 429 and 5xx, timeouts and refused
+connections are retried (a Retry-After is honoured); any other 4xx is final. Ten failures
+within an hour quarantine the endpoint. The transport, the signature and the guard against
+private addresses are statuspage.outbound_http's.
+
+A new endpoint is confirmed by a challenge: we POST `{"type": "challenge", "challenge": token}`
+and it answers with the token in its body, as it is or as `{"challenge": token}`.
 """
 
 from __future__ import annotations
 
 import datetime
-import hashlib
-import hmac
-import ipaddress
 import json
-import socket
-import urllib.error
-import urllib.request
 import zoneinfo
-from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.utils import timezone
 
+from components.models import ComponentStatusChange
 from incidents.queries import overall_status
-from statuspage.public_json import incident_json
+from statuspage.models import Page
+from statuspage.outbound_http import OutboundError, check_destination, post_signed_json
+from statuspage.public_json import incident_json, timestamp
 from subscribers.links import unsubscribe_url
 from subscribers.models import Delivery, Subscriber
 
-SIGNATURE_HEADER = "X-Status-Signature"
+WebhookError = OutboundError
 FAILURES_BEFORE_QUARANTINE = 10
+DOCUMENTATION = "https://support.atlassian.com/statuspage/docs/enable-webhook-notifications/"
+
+__all__ = ["WebhookError", "challenge", "check_destination", "count_failure", "payload", "post"]
 
 
-class WebhookError(Exception):
-    def __init__(self, message: str, *, permanent: bool):
-        super().__init__(message)
-        self.permanent = permanent
+def _page_json(page: Page) -> dict:
+    indicator, description = overall_status(page)
+    return {"id": page.public_id, "status_indicator": indicator,
+            "status_description": description}  # fmt: skip
 
 
-def signature(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def _component_update_json(change: ComponentStatusChange, zone: zoneinfo.ZoneInfo) -> dict:
+    component = change.component
+    return {
+        "component_update": {
+            "created_at": timestamp(change.changed_at, zone),
+            "new_status": change.new_status,
+            "old_status": change.old_status,
+            "id": change.public_id,
+            "component_id": component.public_id,
+        },
+        # The component as this change left it (a later change is its own event).
+        "component": {
+            "created_at": timestamp(component.created_at, zone),
+            "id": component.public_id,
+            "name": component.name,
+            "status": change.new_status,
+        },
+    }
 
 
 def payload(delivery: Delivery) -> bytes:
-    update = delivery.update
-    incident = update.incident
-    page = incident.page
-    indicator, description = overall_status(page)
-    data = {
-        "meta": {"unsubscribe": unsubscribe_url(delivery.subscriber),
-                 "generated_at": timezone.now().isoformat()},
-        "page": {"id": page.public_id, "status_indicator": indicator,
-                 "status_description": description},
-        "incident": incident_json(incident, page, zoneinfo.ZoneInfo(page.time_zone)),
-    }  # fmt: skip
-    return json.dumps(data).encode()
-
-
-def check_destination(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise WebhookError("The endpoint must be an http(s) URL.", permanent=True)
-    if settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
-        return
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
-    except OSError as error:
-        raise WebhookError(f"Cannot resolve {parts.hostname}: {error}", permanent=False) from error
-    for address in addresses:
-        ip = ipaddress.ip_address(address)
-        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved:
-            raise WebhookError(f"{parts.hostname} resolves to a private address.", permanent=True)
+    meta = {"unsubscribe": unsubscribe_url(delivery.subscriber), "documentation": DOCUMENTATION,
+            "generated_at": timezone.now().isoformat()}  # fmt: skip
+    if delivery.update_id is not None:
+        incident = delivery.update.incident
+        page = incident.page
+        zone = zoneinfo.ZoneInfo(page.time_zone)
+        event = {"incident": incident_json(incident, page, zone)}
+    else:
+        change = ComponentStatusChange.objects.select_related("component", "page").get(
+            pk=delivery.component_change_id
+        )
+        page = change.page
+        event = _component_update_json(change, zoneinfo.ZoneInfo(page.time_zone))
+    return json.dumps({"meta": meta, "page": _page_json(page), **event}).encode()
 
 
 def post(delivery: Delivery) -> None:
     """Deliver one webhook; raises WebhookError saying whether a retry could help."""
     subscriber = delivery.subscriber
-    check_destination(subscriber.endpoint)
-    body = payload(delivery)
-    request = urllib.request.Request(
-        subscriber.endpoint,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "StatusPage-Webhook/1.0",
-            SIGNATURE_HEADER: signature(subscriber.secret, body),
-            "X-Status-Delivery": str(delivery.pk),
-        },
-    )
+    post_signed_json(subscriber.endpoint, payload(delivery), secret=subscriber.secret,
+                     headers={"X-Status-Delivery": str(delivery.pk)})  # fmt: skip
+
+
+def _echoes(answer: bytes, token: str) -> bool:
+    text = answer.decode("utf-8", errors="replace").strip()
+    if text == token:
+        return True
     try:
-        with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT) as response:
-            response.read(1024)
-    except urllib.error.HTTPError as error:
-        retryable = error.code in (408, 429) or error.code >= 500
-        raise WebhookError(f"HTTP {error.code}", permanent=not retryable) from error
-    except (urllib.error.URLError, OSError) as error:
-        raise WebhookError(f"{type(error).__name__}: {error}", permanent=False) from error
+        data = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and data.get("challenge") == token
+
+
+def challenge(subscriber: Subscriber) -> None:
+    """POST the subscriber's challenge; returns if the endpoint echoed the token, raises
+    WebhookError saying what went wrong otherwise."""
+    body = json.dumps({
+        "type": "challenge",
+        "challenge": subscriber.challenge,
+        "page": {"id": subscriber.page.public_id, "name": subscriber.page.name},
+        "meta": {"documentation": DOCUMENTATION, "generated_at": timezone.now().isoformat()},
+    }).encode()  # fmt: skip
+    answer = post_signed_json(subscriber.endpoint, body, secret=subscriber.secret)
+    if not _echoes(answer, subscriber.challenge):
+        raise WebhookError("The endpoint answered without echoing the challenge.", permanent=True)
 
 
 def count_failure(subscriber: Subscriber) -> None:

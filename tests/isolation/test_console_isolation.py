@@ -63,6 +63,7 @@ def test_every_console_parameter_has_a_sample():
 def test_harness_covers_the_console():
     routes = console_routes()
     assert "console/<slug:page_slug>/settings/" in routes
+    assert "console/<slug:page_slug>/subscribers/<pid:subscriber_id>/confirm/" in routes
     assert len(routes) >= 15
 
 
@@ -93,6 +94,29 @@ def test_console_urls_refuse_another_organisations_objects():
                 if response.status_code not in allowed or MARKER in body:
                     failures.append(f"{method.upper()} {url} → {response.status_code}")
     assert failures == []
+
+
+@pytest.mark.django_db
+def test_another_organisations_webhook_cannot_be_confirmed_or_challenged():
+    """The webhook routes with their webhook subscriber (the walk above names their email
+    subscriber): 404, and it stays pending with its old token."""
+    ours = build_tenant("ours", marker="ours-marker")
+    theirs = build_tenant("theirs", marker=MARKER)
+    client = Client()
+    client.force_login(ours.owner.user)
+    webhook = theirs.objects["webhook_subscriber"]
+    answers = {
+        (slug, action): client.post(
+            f"/console/{slug}/subscribers/{webhook.public_id}/{action}/"
+        ).status_code
+        for slug in (ours.page.slug, theirs.page.slug)
+        for action in ("confirm", "resend", "remove")
+    }
+    assert set(answers.values()) == {404}
+    listing = client.get(f"/console/{ours.page.slug}/subscribers/").content.decode()
+    assert MARKER not in listing
+    webhook.refresh_from_db()
+    assert (webhook.confirmed_at, webhook.challenge) == (None, "token")
 
 
 def public_routes() -> list[str]:

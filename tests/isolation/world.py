@@ -99,6 +99,12 @@ def add_subscribers(tenant: Tenant, marker: str) -> None:
             organization=tenant.organization, page=tenant.page,
             email=f"{marker.lower()}@{tenant.page.slug}.example",
         )  # fmt: skip
+        # A pending webhook whose challenge failed: its endpoint and reason show in listings.
+        tenant.objects["webhook_subscriber"] = Subscriber.objects.create(
+            organization=tenant.organization, page=tenant.page, kind="webhook",
+            endpoint=f"https://{tenant.page.slug}.example/{marker}", secret="s",
+            challenge="token", challenge_error=f"{marker} HTTP 404",
+        )  # fmt: skip
 
 
 def add_postmortems(tenant: Tenant, marker: str) -> None:

@@ -1,4 +1,5 @@
-"""A real SMTP sink (aiosmtpd) that tests can make refuse, defer or stall."""
+"""A real SMTP sink (aiosmtpd) that tests can make refuse, defer or stall; a real HTTP
+receiver for webhooks; webhook subscribers as the operator or the challenge confirms them."""
 
 from __future__ import annotations
 
@@ -9,6 +10,12 @@ from email import message_from_bytes
 
 import pytest
 from aiosmtpd.controller import Controller
+from django_scopes import scope
+
+from statuspage.actors import Actor
+from tests.http_receiver import http_receiver
+
+ACTOR = Actor.system("tests")
 
 
 def free_port() -> int:
@@ -61,3 +68,20 @@ def smtp_sink(settings):
     settings.EMAIL_TIMEOUT = 2
     yield handler
     controller.stop()
+
+
+@pytest.fixture
+def receiver():
+    """A webhook endpoint on loopback: set `.status`, `.headers`, `.answer` or `.answer_for`."""
+    with http_receiver() as endpoint:
+        yield endpoint
+
+
+def add_webhook(page, url, components=(), *, skip_confirmation=True):
+    """A webhook subscriber; confirmed by the operator unless told to take the challenge."""
+    from subscribers import services
+
+    with scope(organization=page.organization_id):
+        return services.add_webhook_subscriber(page, actor=ACTOR, endpoint=url,
+                                               components=components,
+                                               skip_confirmation=skip_confirmation)  # fmt: skip

@@ -157,4 +157,4 @@ def test_sweep_fans_out_what_the_queue_missed(page):
     with time_machine.travel(datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=2)):
         assert services.sweep()["fan_outs"] == 1
     assert [m.to for m in mail.outbox] == [["all@example.test"]]
-    assert services.sweep() == {"fan_outs": 0, "send_jobs": 0}
+    assert services.sweep() == {"fan_outs": 0, "component_fan_outs": 0, "send_jobs": 0}

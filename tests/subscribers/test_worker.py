@@ -77,8 +77,12 @@ def test_one_email_per_interested_subscriber_through_a_real_worker(
             subscriber.components.set([web])
         with django_capture_on_commit_callbacks(execute=True):
             incident = open_incident(page, actor=Actor.system("test"), name="API errors",
-                                     component_statuses={api: None})  # fmt: skip
-    assert real_queue.count == 1  # the fan-out job, enqueued on commit
+                                     impact="major", component_statuses={api: None})  # fmt: skip
+    # Enqueued on commit: the update's fan-out, and the API component change's (webhooks).
+    assert sorted(job.func_name for job in real_queue.jobs) == [
+        "subscribers.jobs.fan_out_component_change_job",
+        "subscribers.jobs.fan_out_job",
+    ]
     run_worker(django_settings.EMAIL_PORT)
     expected = sorted(
         f"s{i}@example.test"
@@ -206,3 +210,33 @@ def _start_redis(port: int) -> subprocess.Popen:
         except redis_client.ConnectionError:
             clock.sleep(0.05)
     raise RuntimeError("redis-server did not start")
+
+
+def test_webhook_challenge_and_component_update_through_a_real_worker(
+    page, smtp_sink, real_queue, receiver, django_capture_on_commit_callbacks
+):
+    import json
+
+    from components.services import set_component_status
+    from subscribers.models import Delivery
+    from subscribers.services import add_webhook_subscriber
+    from tests.subscribers.test_webhooks import echo
+
+    receiver.answer_for = echo
+    api = ComponentFactory(page=page, name="API")
+    with scope(organization=page.organization_id), django_capture_on_commit_callbacks(execute=True):
+        subscriber = add_webhook_subscriber(page, actor=Actor.system("test"), endpoint=receiver.url)
+    assert receiver.received == []  # the challenge waits for a worker
+    run_worker(django_settings.EMAIL_PORT)
+    subscriber.refresh_from_db()
+    assert subscriber.state == "confirmed"
+    with scope(organization=page.organization_id), django_capture_on_commit_callbacks(execute=True):
+        set_component_status(api, actor=Actor.system("test"), status="major_outage")
+    run_worker(django_settings.EMAIL_PORT)
+    challenge, event = (json.loads(body) for _, body in receiver.received)
+    assert challenge["type"] == "challenge"
+    assert event["component_update"]["new_status"] == "major_outage"
+    assert list(Delivery.objects.with_scopes_disabled().values_list("status", flat=True)) == [
+        "sent"
+    ]
+    assert smtp_sink.messages == []
