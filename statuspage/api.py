@@ -175,8 +175,9 @@ def not_found(what: str) -> NotFound:
 
 # --- Pages ----------------------------------------------------------------------------------
 
-# The public page's fixed colours (static/css/public.css, whose variable each one is); a test
-# keeps the two in step.
+# The public page's fixed colours (static/css/public.css, whose variable each one is), in
+# Statuspage's order (css_no_data comes last, after the two we vary); a test keeps the two in
+# step.
 PUBLIC_PALETTE = {
     "css_body_background_color": ("--bg", "#f7f8fa"),
     "css_font_color": ("--text", "#1d2330"),
@@ -273,9 +274,10 @@ def page_json(page: Page) -> dict:
         "state": None,
         "country": None,
         "time_zone": page.time_zone,
-        **{name: colour for name, (_, colour) in PUBLIC_PALETTE.items()},
+        **{name: PUBLIC_PALETTE[name][1] for name in list(PUBLIC_PALETTE)[:-1]},
         "css_graph_color": None,
         "css_link_color": page.accent_color,
+        "css_no_data": PUBLIC_PALETTE["css_no_data"][1],
         "favicon_logo": None,
         "transactional_logo": public_url(page, "/logo") if page.logo else None,
         "hero_cover": None,

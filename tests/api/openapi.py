@@ -78,3 +78,38 @@ def form_encoded(resource: str, fields: dict) -> str:
         else:
             pairs.append((f"{resource}[{name}]", "" if value is None else value))
     return urlencode(pairs)
+
+
+SAMPLES = {"date-time": "2030-01-01T02:00:00Z", "date": "2030-01-01", "email": "a@example.test",
+           "uri": "https://example.test/hook"}  # fmt: skip
+HOSTILE = [None, 7, ["x"], {"x": "y"}, "😀" * 3, "", True]
+
+
+def sample(schema: dict, node: dict):
+    """A value of the documented shape (the first choice of an enum)."""
+    node = resolve(schema, node)
+    if "enum" in node:
+        return node["enum"][0]
+    kind = node.get("type")
+    if kind == "array":
+        return [sample(schema, node["items"])]
+    if kind == "object":
+        if "properties" in node:
+            return {k: sample(schema, v) for k, v in node["properties"].items()}
+        return {"x": sample(schema, node.get("additionalProperties", {}))}
+    return {"boolean": True, "integer": 1, "number": 1.5}.get(kind) or SAMPLES.get(
+        node.get("format"), "x"
+    )
+
+
+def documented_bodies(schema: dict, operation: dict) -> list[tuple[str, str, object]]:
+    """(content type, label, body) for a write: its documented fields with sample values, as
+    JSON and form-encoded, then each field in turn given every hostile value."""
+    resource, fields = resource_of(schema, operation)
+    valid = sample(schema, fields)
+    bodies = [("json", "documented", {resource: valid}),
+              ("form", "documented", form_encoded(resource, valid))]  # fmt: skip
+    for name in valid:
+        for value in HOSTILE:
+            bodies.append(("json", f"{name}={value!r}", {resource: {**valid, name: value}}))
+    return bodies

@@ -1,7 +1,9 @@
 """Every operation in our own OpenAPI schema, fed hostile input, answers without a 5xx.
 
 An equivalent of a schemathesis run, deterministic and quick: ids that do not exist or are
-absurd, malformed JSON, wrong types in every field we read, and form-encoded garbage.
+absurd, malformed JSON, wrong types in every field we read, and form-encoded garbage; and for
+every write, the body its description documents (sample values, JSON and form-encoded) with
+each field in turn given a hostile value.
 """
 
 import json
@@ -12,6 +14,7 @@ from django.test import Client
 
 from statuspage.actors import Actor
 from statuspage.services import create_api_key
+from tests.api.openapi import documented_bodies, load_schema, operations
 from tests.component_factories import ComponentFactory
 from tests.incident_factories import open_incident
 
@@ -46,6 +49,8 @@ BODIES = [
     json.dumps({"incident_update": {"display_at": "never", "body": None}}).encode(),
 ]  # fmt: skip
 PARAMETER = re.compile(r"{(\w+)}")
+JSON, FORM = "application/json", "application/x-www-form-urlencoded"
+GARBAGE_FORM = "incident[name]=&incident[component_ids][]=x&component[status]="
 
 
 def test_no_operation_answers_with_a_server_error(org, page, settings):
@@ -54,32 +59,32 @@ def test_no_operation_answers_with_a_server_error(org, page, settings):
     incident = open_incident(page, component_statuses={component: None})
     _, raw = create_api_key(org, actor=Actor.system("t"), name="fuzz", access="admin")
     client = Client(HTTP_AUTHORIZATION=f"OAuth {raw}", raise_request_exception=False)
-    schema = json.loads(Client().get("/api/v1/openapi.json").content)
+    schema = load_schema()
     real = {"page_id": page.public_id, "component_id": component.public_id,
             "incident_id": incident.public_id}  # fmt: skip
     failures = []
-    for path, operations in schema["paths"].items():
+    for method, path, operation in operations(schema):
         names = PARAMETER.findall(path)
         variants = [{n: real.get(n, "missing") for n in names}]
         variants += [dict.fromkeys(names, weird) for weird in WEIRD_IDS]
         variants += [{**{n: real.get(n, "missing") for n in names}, names[-1]: w}
                      for w in WEIRD_IDS if names]  # fmt: skip
-        for method in operations:
-            if method not in ("get", "post", "put", "patch", "delete"):
-                continue
-            for values in variants:
-                url = PARAMETER.sub(lambda m, v=values: v[m[1]], path)
-                if method in ("get", "delete"):
-                    responses = [(b"", getattr(client, method)(url))]
-                else:
-                    send = getattr(client, method)
-                    responses = [(b, send(url, b, content_type="application/json")) for b in BODIES]
-                    form = "incident[name]=&incident[component_ids][]=x&component[status]="
-                    form_type = "application/x-www-form-urlencoded"
-                    responses.append((b"form", send(url, form, content_type=form_type)))
-                for body, response in responses:
-                    if response.status_code >= 500:
-                        failures.append(
-                            f"{method.upper()} {url} {body[:40]!r} → {response.status_code}"
-                        )
+        send = getattr(client, method)
+        for index, values in enumerate(variants):
+            url = PARAMETER.sub(lambda m, v=values: v[m[1]], path)
+            if method in ("get", "delete"):
+                responses = [("", send(url))]
+            else:
+                responses = [(b[:40], send(url, b, content_type=JSON)) for b in BODIES]
+                responses.append(("garbage form", send(url, GARBAGE_FORM, content_type=FORM)))
+            if index == 0 and "requestBody" in operation:
+                # The documented bodies against the real objects, where the handlers run.
+                for kind, label, body in documented_bodies(schema, operation):
+                    content_type = FORM if kind == "form" else JSON
+                    responses.append((label, send(url, body, content_type=content_type)))
+            failures += [
+                f"{method.upper()} {url} {label!r} → {response.status_code}"
+                for label, response in responses
+                if response.status_code >= 500
+            ]
     assert failures == [], "\n".join(failures)
