@@ -352,15 +352,17 @@ class PageFields(ResourceFields):
     """What PATCH changes; the other fields of the page take only the value they have."""
 
     resource = "page"
-    name = Text()
-    subdomain = Text()
+    name = Text(allow_null=False)
+    subdomain = Text(allow_null=False)
     support_url = Text(help_text="An http(s) URL; empty or null removes it.")
-    time_zone = Text()
-    allow_page_subscribers = Flag()
-    allow_email_subscribers = Flag(help_text="Same switch as allow_page_subscribers.")
-    allow_rss_atom_feeds = Flag()
-    css_link_color = Text(help_text="# and six hex digits.")
-    brand_color = Text(help_text="Same as css_link_color.")
+    time_zone = Text(allow_null=False, help_text="An IANA zone, e.g. Europe/Paris.")
+    allow_page_subscribers = serializers.BooleanField(required=False)
+    allow_email_subscribers = serializers.BooleanField(
+        required=False, help_text="Same switch as allow_page_subscribers."
+    )
+    allow_rss_atom_feeds = serializers.BooleanField(required=False)
+    css_link_color = Text(allow_null=False, help_text="# and six hex digits.")
+    brand_color = Text(allow_null=False, help_text="Same as css_link_color.")
     page_description = Text(help_text=FIXED)
     headline = Text(help_text=FIXED)
     branding = Text(help_text=FIXED)
@@ -404,7 +406,9 @@ def page_changes(page: Page, request) -> dict:
     checked.is_valid(raise_exception=True)
     fields = {**sent, **checked.validated_data}
     current = page_json(page)
-    refused, changes, sent_as = {}, {}, {}
+    refused: dict[str, str] = {}
+    changes: dict[str, Any] = {}
+    sent_as: dict[str, str] = {}
     for name, value in fields.items():
         if name in WRITABLE_PAGE_FIELDS:
             target = WRITABLE_PAGE_FIELDS[name]

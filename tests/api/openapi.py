@@ -104,12 +104,13 @@ def sample(schema: dict, node: dict):
 
 def documented_bodies(schema: dict, operation: dict) -> list[tuple[str, str, object]]:
     """(content type, label, body) for a write: its documented fields with sample values, as
-    JSON and form-encoded, then each field in turn given every hostile value."""
+    JSON and form-encoded, then each field alone, with its sample value and with every hostile
+    one (alone, so that no other field's refusal hides what the handler does with it)."""
     resource, fields = resource_of(schema, operation)
     valid = sample(schema, fields)
     bodies = [("json", "documented", {resource: valid}),
               ("form", "documented", form_encoded(resource, valid))]  # fmt: skip
     for name in valid:
-        for value in HOSTILE:
-            bodies.append(("json", f"{name}={value!r}", {resource: {**valid, name: value}}))
+        for value in [valid[name], *HOSTILE]:
+            bodies.append(("json", f"{name}={value!r}", {resource: {name: value}}))
     return bodies

@@ -169,3 +169,11 @@ def test_palette_is_the_public_stylesheets(db):
     assert {field: root[variable] for field, (variable, _) in PUBLIC_PALETTE.items()} == {
         field: colour for field, (_, colour) in PUBLIC_PALETTE.items()
     }
+
+
+def test_patch_null_for_a_setting_that_needs_a_value_is_400(client, page):
+    response = patch(client, page, {"subdomain": None, "allow_rss_atom_feeds": None})
+    assert response.status_code == 400
+    assert response.json() == {"subdomain": ["This field may not be null."],
+                               "allow_rss_atom_feeds": ["This field may not be null."]}  # fmt: skip
+    assert (reload(page).slug, reload(page).allow_feeds) == ("acme", True)
