@@ -300,7 +300,7 @@ DELIVERY_RETRY_BASE_SECONDS = env_int("DELIVERY_RETRY_BASE_SECONDS", 30)
 DELIVERY_RETRY_MAX_SECONDS = env_int("DELIVERY_RETRY_MAX_SECONDS", 3600)
 DELIVERY_RETRY_JITTER_PERCENT = env_int("DELIVERY_RETRY_JITTER_PERCENT", 20)
 # Accepted messages are marked sent in groups of this size (the duplicate window of a crash).
-DELIVERY_MARK_EVERY = env_int("DELIVERY_MARK_EVERY", 25)
+DELIVERY_MARK_EVERY = env_int("DELIVERY_MARK_EVERY", 100)
 # SMTP connections each send job opens in parallel (raise it for a distant relay).
 DELIVERY_CONNECTIONS = env_int("DELIVERY_CONNECTIONS", 1)
 WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 30)

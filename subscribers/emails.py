@@ -3,7 +3,8 @@ their own signed links into the rendered text, so a batch costs string work, not
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from email.utils import parseaddr
 
 from django.conf import settings
@@ -12,7 +13,7 @@ from django.template.loader import render_to_string
 
 from incidents.models import IncidentUpdate
 from statuspage.page_urls import public_base_url
-from subscribers.links import confirm_url, manage_links
+from subscribers.links import confirm_url, manage_links, manage_signer, subscription_base_url
 from subscribers.models import Delivery, Subscriber
 
 MANAGE = "%%MANAGE_URL%%"
@@ -20,6 +21,8 @@ UNSUBSCRIBE = "%%UNSUBSCRIBE_URL%%"
 RECIPIENT = "%%RECIPIENT%%"
 MESSAGE_ID = "%%MESSAGE_ID%%"
 TOKEN = "%%MANAGE_TOKEN%%"
+PLACEHOLDERS = (MANAGE, UNSUBSCRIBE, RECIPIENT, MESSAGE_ID, TOKEN)
+PLACEHOLDER = re.compile(b"(" + b"|".join(re.escape(p.encode()) for p in PLACEHOLDERS) + b")")
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class RenderedUpdate:
     text: str
     html: str
     update_public_id: str
+    links_base: str  # the page's subscription URLs, every recipient's links start with it
 
 
 def render_update(update: IncidentUpdate) -> RenderedUpdate:
@@ -48,6 +52,7 @@ def render_update(update: IncidentUpdate) -> RenderedUpdate:
         text=render_to_string("emails/incident_update.txt", context),
         html=render_to_string("emails/incident_update.html", context),
         update_public_id=update.public_id,
+        links_base=subscription_base_url(page),
     )
 
 
@@ -78,26 +83,33 @@ def _message_id(rendered: RenderedUpdate, delivery_id) -> str:
 
 def message_for(rendered: RenderedUpdate, delivery: Delivery) -> EmailMultiAlternatives:
     subscriber = delivery.subscriber
-    manage, unsubscribe, token = manage_links(subscriber)
+    manage, unsubscribe, token = manage_links(subscriber, base=rendered.links_base)
     return _message(rendered, to=subscriber.email, message_id=_message_id(rendered, delivery.pk),
                     manage=manage, unsubscribe=unsubscribe, token=token)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class PreparedUpdate:
-    """The update's whole MIME message, built once, with placeholders for what differs per
-    recipient. Building a message with the email package costs ~2 ms; substituting a few
-    strings in bytes costs microseconds, which is what lets a worker send hundreds a second."""
+    """The update's whole MIME message, built once and cut at the placeholders for what
+    differs per recipient. Building a message with the email package costs ~2 ms; joining a
+    few byte strings costs microseconds, which is what lets a worker send thousands a second.
+    """
 
     rendered: RenderedUpdate
-    sender: str
-    template: bytes | None  # None when an encoding hid a placeholder: build each message
+    envelope_sender: str  # the bare address for MAIL FROM
+    # The message's literal runs, with the placeholder between each two: None when an
+    # encoding hid a placeholder, and each message is built in full.
+    literals: tuple[bytes, ...] | None
+    slots: tuple[str, ...] = ()
+    signer: object = field(default_factory=manage_signer, compare=False)
 
     def for_delivery(self, delivery: Delivery) -> tuple[str, bytes | EmailMultiAlternatives]:
         subscriber = delivery.subscriber
-        if self.template is None:
+        if self.literals is None:
             return subscriber.email, message_for(self.rendered, delivery)
-        manage, unsubscribe, token = manage_links(subscriber)
+        manage, unsubscribe, token = manage_links(
+            subscriber, base=self.rendered.links_base, signer=self.signer
+        )
         values = {
             RECIPIENT: subscriber.email,
             MESSAGE_ID: _message_id(self.rendered, delivery.pk)[1:-1],
@@ -105,10 +117,10 @@ class PreparedUpdate:
             UNSUBSCRIBE: unsubscribe,
             TOKEN: token,
         }
-        data = self.template
-        for placeholder, value in values.items():
-            data = data.replace(placeholder.encode(), value.encode())
-        return subscriber.email, data
+        parts = [b""] * (2 * len(self.slots) + 1)
+        parts[0::2] = self.literals
+        parts[1::2] = [values[slot].encode() for slot in self.slots]
+        return subscriber.email, b"".join(parts)
 
 
 def prepare_update(update: IncidentUpdate) -> PreparedUpdate:
@@ -119,10 +131,13 @@ def prepare_update(update: IncidentUpdate) -> PreparedUpdate:
                        token=TOKEN)  # fmt: skip
     data = message.message().as_bytes(linesep="\r\n")
     data = data.replace(f"{RECIPIENT}@recipient.invalid".encode(), RECIPIENT.encode())
-    intact = all(
-        data.count(p.encode()) >= 1 for p in (RECIPIENT, MESSAGE_ID, MANAGE, UNSUBSCRIBE, TOKEN)
-    )
-    return PreparedUpdate(rendered, sender, data if intact else None)
+    pieces = PLACEHOLDER.split(data)
+    literals, slots = tuple(pieces[0::2]), tuple(p.decode() for p in pieces[1::2])
+    intact = set(PLACEHOLDERS) <= set(slots)
+    envelope_sender = parseaddr(sender)[1] or sender
+    if not intact:
+        return PreparedUpdate(rendered, envelope_sender, None)
+    return PreparedUpdate(rendered, envelope_sender, literals, slots)
 
 
 def send_confirmation_email(subscriber: Subscriber) -> None:

@@ -6,6 +6,8 @@ class DeliveryStatus(models.TextChoices):
     SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
+    # The subscriber left (unsubscribed, quarantined, removed) between fan-out and sending.
+    WITHDRAWN = "withdrawn", "Not sent: no longer subscribed"
 
 
 class SubscriberState(models.TextChoices):

@@ -76,9 +76,20 @@ class Subscriber(models.Model):
 class Delivery(models.Model):
     """One event for one subscriber: an incident update, or (webhooks only) a component change."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    # Every index here is paid for on each of a row's three writes (insert, claim, mark sent),
+    # 100,000 times per update to a big page: the foreign keys below that lead a unique
+    # constraint need no index of their own, and the organisation's (the scope's filter, which
+    # always comes with an indexed one) is read only when a whole tenant is deleted.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     update = models.ForeignKey(
-        IncidentUpdate, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+        IncidentUpdate,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_index=False,
     )
     component_change = models.ForeignKey(
         ComponentStatusChange,
@@ -86,6 +97,7 @@ class Delivery(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="deliveries",
+        db_index=False,
     )
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
     status = models.CharField(
@@ -114,9 +126,13 @@ class Delivery(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["status", "claimed_at"]),
-            models.Index(fields=["status", "next_attempt_at"]),
-            models.Index(fields=["organization", "update", "status"]),
+            # The sweep looks only at rows not yet sent; sent rows (nearly all) leave this
+            # partial index, so marking a row sent adds nothing to it.
+            models.Index(
+                fields=["status"],
+                condition=models.Q(status__in=["pending", "sending"]),
+                name="delivery_unsent",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -49,18 +49,26 @@ def get_subscriber_for_page(page: Page, public_id: str) -> Subscriber:
     return subscriber
 
 
+DELIVERY_BUCKETS = {
+    DeliveryStatus.PENDING: "queued",
+    DeliveryStatus.SENDING: "queued",
+    DeliveryStatus.SENT: "sent",
+    DeliveryStatus.FAILED: "failed",
+    DeliveryStatus.WITHDRAWN: "withdrawn",
+}
+
+
 def delivery_stats(update_ids) -> dict[int, dict[str, int]]:
-    """{update id: {queued, sent, failed}} in one query."""
-    stats: dict[int, dict[str, int]] = {}
+    """{update id: {queued, sent, failed, withdrawn}} for each id asked, in one query."""
+    update_ids = list(update_ids)
+    stats = {pk: dict.fromkeys(["queued", "sent", "failed", "withdrawn"], 0) for pk in update_ids}
     rows = (
-        Delivery.objects.filter(update_id__in=list(update_ids))
+        Delivery.objects.filter(update_id__in=update_ids)
         .values_list("update_id", "status")
         .annotate(n=Count("id"))
     )
     for update_id, status, n in rows:
-        bucket = stats.setdefault(update_id, {"queued": 0, "sent": 0, "failed": 0})
-        key = {DeliveryStatus.SENT: "sent", DeliveryStatus.FAILED: "failed"}.get(status, "queued")
-        bucket[key] += n
+        stats[update_id][DELIVERY_BUCKETS[status]] += n
     return stats
 
 

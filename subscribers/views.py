@@ -109,7 +109,7 @@ def update_deliveries(request, incident_id, update_id):
     context = {
         "incident": incident,
         "update": update,
-        "stats": delivery_stats([update.pk]).get(update.pk, {"queued": 0, "sent": 0, "failed": 0}),
+        "stats": delivery_stats([update.pk])[update.pk],
         "failures": list_failed_deliveries(update),
     }
     return render(request, "console/subscribers/deliveries.html", context)

@@ -88,7 +88,7 @@ def test_delivery_stats_of_an_update(console_client, page):
     response = console_client.get(
         f"/console/acme/subscribers/deliveries/{incident.public_id}/{update.public_id}/"
     )
-    assert response.context["stats"] == {"queued": 0, "sent": 1, "failed": 0}
+    assert response.context["stats"] == {"queued": 0, "sent": 1, "failed": 0, "withdrawn": 0}
 
 
 @pytest.mark.parametrize(("role", "expected"), [(Role.RESPONDER, 403), (Role.ADMIN, 200)])

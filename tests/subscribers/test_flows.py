@@ -7,6 +7,7 @@ from django_scopes import scope, scopes_disabled
 
 from subscribers import services
 from subscribers.models import Delivery, Subscriber
+from subscribers.queries import delivery_stats
 from tests.component_factories import ComponentFactory
 from tests.conftest import BASE_DOMAIN
 from tests.incident_factories import open_incident
@@ -158,3 +159,25 @@ def test_sweep_fans_out_what_the_queue_missed(page):
         assert services.sweep()["fan_outs"] == 1
     assert [m.to for m in mail.outbox] == [["all@example.test"]]
     assert services.sweep() == {"fan_outs": 0, "component_fan_outs": 0, "send_jobs": 0}
+
+
+def test_who_leaves_between_fan_out_and_sending_is_not_emailed(page, settings):
+    stays = confirmed(page, "stays@example.test")
+    leaves = confirmed(page, "leaves@example.test")
+    quarantined = confirmed(page, "bounces@example.test")
+    incident = open_incident(page)
+    settings.JOBS_RUN_IN_PROCESS = False
+    settings.RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:1/0"}}  # nothing listens: lost
+    with scope(organization=page.organization_id):
+        update = incident.updates.get()
+        assert services.fan_out_update(update) == 3
+        services.unsubscribe(Subscriber.objects.get(pk=leaves.pk))
+        Subscriber.objects.filter(pk=quarantined.pk).update(quarantined_at="2026-02-01T00:00Z")
+        ids = list(Delivery.objects.filter(update=update).values_list("pk", flat=True))
+        assert services.send_deliveries(ids) == {"sent": 1, "failed": 0, "retry": 0}
+        states = dict(Delivery.objects.filter(update=update).values_list("subscriber_id", "status"))
+        stats = delivery_stats([update.pk])[update.pk]
+    assert [m.to for m in mail.outbox] == [["stays@example.test"]]
+    assert states == {stays.pk: "sent", leaves.pk: "withdrawn", quarantined.pk: "withdrawn"}
+    assert stats == {"queued": 0, "sent": 1, "failed": 0, "withdrawn": 2}
+    assert services.sweep()["send_jobs"] == 0  # withdrawn rows are done, not retried
