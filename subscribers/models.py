@@ -115,9 +115,16 @@ class Delivery(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["update", "subscriber"], name="delivery_unique"),
+            # Partial, so each row has an entry in only the one that names its event.
             models.UniqueConstraint(
-                fields=["component_change", "subscriber"], name="delivery_unique_component_change"
+                fields=["update", "subscriber"],
+                condition=models.Q(update__isnull=False),
+                name="delivery_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["component_change", "subscriber"],
+                condition=models.Q(component_change__isnull=False),
+                name="delivery_unique_component_change",
             ),
             models.CheckConstraint(
                 condition=models.Q(update__isnull=False, component_change__isnull=True)
