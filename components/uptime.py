@@ -192,12 +192,11 @@ def daily_uptime(
     zone = zoneinfo.ZoneInfo(time_zone)
     today = timezone.localtime(now, zone).date()
     first = today - datetime.timedelta(days=days - 1)
-    stored: dict[tuple[int, datetime.date], tuple[float, float]] = {
-        (component_id, day): (major, partial)
-        for component_id, day, major, partial in ComponentUptimeDay.objects.filter(
-            component__in=[c.pk for c in components], day__gte=first
-        ).values_list("component_id", "day", "major_outage_seconds", "partial_outage_seconds")
-    }
+    stored: dict[int, dict[datetime.date, tuple[float, float]]] = {}
+    for component_id, day, major, partial in ComponentUptimeDay.objects.filter(
+        component__in=[c.pk for c in components], day__gte=first
+    ).values_list("component_id", "day", "major_outage_seconds", "partial_outage_seconds"):
+        stored.setdefault(component_id, {})[day] = (major, partial)
     # The same 90 day windows serve every component: compute them once, with the (shared)
     # values of a day without data and of a day without downtime, which most days are.
     window = []
@@ -214,12 +213,13 @@ def daily_uptime(
         starts = first_counted_day(component, zone)
         covered = component.uptime_covered_until
         is_down = component.status in down_statuses
+        rows = stored.get(component.pk, {})
         series = []
         for day, day_start, day_end, counted, no_data, all_up in window:
             if day < starts:
                 series.append(no_data)
                 continue
-            row = stored.get((component.pk, day))
+            row = rows.get(day)
             if row is None and not is_down:
                 series.append(all_up)
                 continue

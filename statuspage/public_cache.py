@@ -13,6 +13,12 @@ Two doors read the same entries:
 
 Entries live in the shared cache (Redis in production) and in a small per-process LRU, keyed by
 version, so the hot path usually costs one cache read: the version.
+
+The key also holds the current quarter hour (UTC). What a page shows moves with the clock as
+well as with writes: at midnight in the page's time zone a new day starts on the uptime bars
+and in the past days, and an ongoing outage keeps adding downtime to today. Every time zone's
+midnight falls on a quarter hour, so no entry outlives its day, and a page with no writes is
+rendered anew at most every 15 minutes (its ETag stays the same when nothing changed).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import functools
 import gzip
 import hashlib
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from email.utils import formatdate
@@ -37,6 +44,7 @@ COMPRESSIBLE = ("text/", "application/json", "application/javascript", "applicat
                 "application/atom+xml", "application/rss+xml", "image/svg+xml")  # fmt: skip
 MIN_COMPRESS_BYTES = 512
 SKIPPED_HEADERS = {"content-length", "content-encoding", "date", "set-cookie", "vary", "etag"}
+CLOCK_STEP_SECONDS = 15 * 60
 
 
 @dataclass(frozen=True)
@@ -84,12 +92,13 @@ LOCAL_ENTRIES = 512
 
 
 def entry_key(page_id: int, version: str, variant: str) -> str:
+    """The key of a response rendered now: the page, its content version, the quarter hour."""
     digest = hashlib.blake2s(variant.encode(), digest_size=12).hexdigest()
-    return f"public:{page_id}:{version}:{digest}"
+    step = int(time.time() // CLOCK_STEP_SECONDS)
+    return f"public:{page_id}:{version}:{step}:{digest}"
 
 
-def lookup(page_id: int, version: str, variant: str) -> CachedResponse | None:
-    key = entry_key(page_id, version, variant)
+def lookup(key: str) -> CachedResponse | None:
     with _local_lock:
         entry = _local.get(key)
         if entry is not None:
@@ -138,8 +147,7 @@ def build_entry(response: HttpResponse) -> CachedResponse:
     return CachedResponse(response.status_code, headers, etag, bodies)
 
 
-def store(page_id: int, version: str, variant: str, entry: CachedResponse) -> None:
-    key = entry_key(page_id, version, variant)
+def store(key: str, entry: CachedResponse) -> None:
     cache.set(key, entry, timeout=ENTRY_TTL)
     _remember_locally(key, entry)
 
@@ -181,17 +189,17 @@ class PublicCacheMiddleware:
         page_ref = getattr(request, "page_ref", None)
         if page_ref is None or request.method not in ("GET", "HEAD"):
             return self.get_response(request)
-        version = content_version(page_ref.page_id)
         variant = request_variant(request.path, request.META.get("QUERY_STRING", ""))
-        entry = lookup(page_ref.page_id, version, variant)
+        key = entry_key(page_ref.page_id, content_version(page_ref.page_id), variant)
+        entry = lookup(key)
         if entry is None:
             response = self.get_response(request)
             if not is_cacheable(response):
                 return response
             entry = build_entry(response)
-            # Stored under the version read *before* rendering: if a write landed meanwhile,
-            # this entry is already stale and will simply never be asked for.
-            store(page_ref.page_id, version, variant, entry)
+            # Stored under the version and quarter hour read *before* rendering: if a write
+            # landed meanwhile, this entry is already stale and will never be asked for.
+            store(key, entry)
         return django_response(entry, request)
 
 
@@ -243,10 +251,8 @@ class PublicFastPath:
         path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "/")
         if path.startswith("/internal/"):
             return self.application(environ, start_response)
-        version = content_version(page_ref.page_id)
-        entry = lookup(
-            page_ref.page_id, version, request_variant(path, environ.get("QUERY_STRING", ""))
-        )
+        variant = request_variant(path, environ.get("QUERY_STRING", ""))
+        entry = lookup(entry_key(page_ref.page_id, content_version(page_ref.page_id), variant))
         if entry is None:
             return self.application(environ, start_response)
         coding, body, etag = entry.representation(environ.get("HTTP_ACCEPT_ENCODING", ""))

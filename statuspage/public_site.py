@@ -23,7 +23,7 @@ from incidents.queries import (
     public_incidents,
 )
 from statuspage.models import Page
-from statuspage.uptime_bars import format_percentage, uptime_svg
+from statuspage.uptime_bars import format_percentage, uptime_bars
 
 PAST_DAYS = 7
 
@@ -31,7 +31,7 @@ PAST_DAYS = 7
 @dataclass
 class ComponentRow:
     component: Component
-    uptime_svg: SafeString | None = None
+    uptime_bars: SafeString | None = None
     uptime_percentage: str = ""
 
 
@@ -76,13 +76,17 @@ def is_visible(component: Component) -> bool:
     return not component.only_show_if_degraded or component.status != ComponentStatus.OPERATIONAL
 
 
-def load_front_page(page: Page, now: datetime.datetime | None = None) -> FrontPage:
+def load_front_page(
+    page: Page, now: datetime.datetime | None = None, *, with_uptime: bool = True
+) -> FrontPage:
+    """The front page; `with_uptime=False` skips the bars (and their two queries) for the
+    badge and the embed, which show only the overall status."""
     now = now or timezone.now()
     zone = zoneinfo.ZoneInfo(page.time_zone)
     layout = component_layout(page)
     all_components = [c for _, children in layout for c in children]
-    showcased = [c for c in all_components if c.showcase and is_visible(c)]
-    uptime = daily_uptime(showcased, time_zone=page.time_zone, now=now)
+    showcased = [c for c in all_components if with_uptime and c.showcase and is_visible(c)]
+    uptime = daily_uptime(showcased, time_zone=page.time_zone, now=now) if showcased else {}
     since = now - datetime.timedelta(days=WINDOW_DAYS)
     names = incident_names_by_component_day(page, since=since, zone=zone) if showcased else {}
     groups = []
@@ -93,8 +97,8 @@ def load_front_page(page: Page, now: datetime.datetime | None = None) -> FrontPa
                 continue
             row = ComponentRow(component)
             if component.pk in uptime:
-                row.uptime_svg = mark_safe(
-                    uptime_svg(uptime[component.pk], names.get(component.pk, {}))
+                row.uptime_bars = mark_safe(
+                    uptime_bars(uptime[component.pk], names.get(component.pk, {}))
                 )
                 row.uptime_percentage = format_percentage(uptime[component.pk].uptime_percentage)
             rows.append(row)

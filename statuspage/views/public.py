@@ -136,7 +136,7 @@ BADGE_COLOURS = {"none": "#12b76a", "maintenance": "#2e90fa", "minor": "#f5b60b"
 @require_safe
 @cache_publicly(max_age=30, stale_while_revalidate=30)
 def badge(request):
-    front = load_front_page(request.page)
+    front = load_front_page(request.page, with_uptime=False)
     label, message = "status", front.description
     label_width, message_width = 6 * len(label) + 12, 6 * len(message) + 12
     svg = render_to_string("public/badge.svg", {
@@ -163,7 +163,7 @@ def embed_script(request):
 @xframe_options_exempt
 @cache_publicly(max_age=30, stale_while_revalidate=60)
 def embed_frame(request):
-    front = load_front_page(request.page)
+    front = load_front_page(request.page, with_uptime=False)
     response = render(request, "public/embed.html", {"page": request.page, "front": front})
     response["Content-Security-Policy"] = CSP_FRAMEABLE
     return response

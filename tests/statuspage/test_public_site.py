@@ -58,7 +58,10 @@ def test_front_page_shows_banner_components_and_incident(public_client, page, la
     body = public_client.get("/").content.decode()
     assert "Partial System Outage" in body
     assert "API errors" in body
-    assert body.count('role="listitem"') == 3 * 90
+    assert body.count('<ol class="bars"') == 3
+    assert (
+        len(re.findall(r'<li class="(?:up|minor|major|critical|no-data)"><span>', body)) == 3 * 90
+    )
     assert "No incidents reported." in body
     assert '<link rel="alternate" type="application/atom+xml"' in body
 
