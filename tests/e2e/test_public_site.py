@@ -78,3 +78,28 @@ def test_console_pages_pass_axe(app_server, browser_page, member, page):
         results = axe.run(browser_page)
         violations = [(v["id"], len(v["nodes"])) for v in results.response["violations"]]
         assert violations == [], path
+
+
+def test_public_pages_fit_a_320px_screen(app_server, browser, page):
+    api = ComponentFactory(page=page, name="API with a rather long component name")
+    with scope(organization=page.organization_id):
+        incident = open_incident(page, actor=Actor.system("t"), name="API errors", impact="major",
+                                 body="Details", component_statuses={api: None})  # fmt: skip
+    narrow = browser.new_context(viewport={"width": 320, "height": 640})
+    tab = narrow.new_page()
+    widths = {}
+    for path in ["/", f"/incidents/{incident.public_id}", "/history", "/subscribe"]:
+        tab.goto(public_url(app_server, "acme", path))
+        widths[path] = tab.evaluate("document.documentElement.scrollWidth")
+    assert set(widths.values()) == {320}, widths
+    tab.goto(public_url(app_server, "acme"))
+    for bar in (".bars li:first-child", ".bars li:last-child"):
+        tab.hover(bar)
+        label = tab.locator(f"{bar} span").bounding_box()
+        assert label["x"] >= 0 and label["x"] + label["width"] <= 320, (bar, label)
+    assert (
+        tab.locator(".bars li:last-child span")
+        .inner_text()
+        .endswith("uptime, 1 incident: API errors")
+    )
+    narrow.close()
