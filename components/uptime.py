@@ -170,7 +170,10 @@ class ComponentUptime:
     @property
     def uptime_percentage(self) -> float:
         counted = sum(d.counted_seconds for d in self.days)
-        down = sum(d.down_seconds for d in self.days)
+        # Days without downtime add nothing; skipping them keeps the sum exactly the same.
+        down = sum(
+            d.down_seconds for d in self.days if d.major_outage_seconds or d.partial_outage_seconds
+        )
         return 100.0 if not counted else max(0.0, 100.0 * (1 - down / counted))
 
 
@@ -207,30 +210,44 @@ def daily_uptime(
         counted = max(0.0, (day_end - day_start).total_seconds())
         window.append((day, day_start, day_end, counted, UptimeDay(day, False),
                        UptimeDay(day, True, 0.0, 0.0, counted)))  # fmt: skip
+    no_data_days = [w[4] for w in window]
+    all_up_days = [w[5] for w in window]
     down_statuses = (ComponentStatus.MAJOR_OUTAGE, ComponentStatus.PARTIAL_OUTAGE)
     result = {}
     for component in components:
         starts = first_counted_day(component, zone)
-        covered = component.uptime_covered_until
-        is_down = component.status in down_statuses
+        shown_from = min(max((starts - first).days, 0), days)
         rows = stored.get(component.pk, {})
-        series = []
-        for day, day_start, day_end, counted, no_data, all_up in window:
-            if day < starts:
-                series.append(no_data)
-                continue
-            row = rows.get(day)
-            if row is None and not is_down:
-                series.append(all_up)
-                continue
-            major, partial = row or (0.0, 0.0)
-            if is_down:
-                live_from = max(day_start, covered) if covered else day_start
-                ongoing = _overlap(live_from, day_end, day_start, day_end)
-                if component.status == ComponentStatus.MAJOR_OUTAGE:
-                    major += ongoing
-                else:
-                    partial += ongoing
-            series.append(UptimeDay(day, True, min(major, counted), min(partial, counted), counted))
+        if component.status in down_statuses:
+            series = _series_while_down(component, window, rows, starts)
+        else:
+            # Most days of most components: shared values; then the days with downtime.
+            series = no_data_days[:shown_from] + all_up_days[shown_from:]
+            for day, (major, partial) in rows.items():
+                index = (day - first).days
+                if shown_from <= index < days:
+                    counted = window[index][3]
+                    series[index] = UptimeDay(day, True, min(major, counted),
+                                              min(partial, counted), counted)  # fmt: skip
         result[component.pk] = ComponentUptime(component, series)
     return result
+
+
+def _series_while_down(component: Component, window, rows, starts) -> list[UptimeDay]:
+    """The days of a component that is down now: its ongoing outage counts from the end of
+    its precomputed rows (`uptime_covered_until`) up to now."""
+    covered = component.uptime_covered_until
+    series = []
+    for day, day_start, day_end, counted, no_data, _all_up in window:
+        if day < starts:
+            series.append(no_data)
+            continue
+        major, partial = rows.get(day, (0.0, 0.0))
+        live_from = max(day_start, covered) if covered else day_start
+        ongoing = _overlap(live_from, day_end, day_start, day_end)
+        if component.status == ComponentStatus.MAJOR_OUTAGE:
+            major += ongoing
+        else:
+            partial += ongoing
+        series.append(UptimeDay(day, True, min(major, counted), min(partial, counted), counted))
+    return series

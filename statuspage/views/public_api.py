@@ -25,7 +25,7 @@ def api_view(build):
     @cache_publicly()
     def view(request):
         page = request.page
-        front = load_front_page(page)
+        front = load_front_page(page, with_uptime=False)  # the v2 JSON has no uptime bars
         zone = zoneinfo.ZoneInfo(page.time_zone)
         data = {"page": page_json(page, front.updated_at), **build(page, front, zone)}
         response = JsonResponse(data, json_dumps_params={"ensure_ascii": False})

@@ -84,3 +84,14 @@ def test_an_unchanged_page_keeps_its_etag_from_one_quarter_hour_to_the_next(
         again = public_client.get("/", HTTP_IF_NONE_MATCH=first["ETag"])
     assert again.status_code == 304
     assert again["ETag"] == first["ETag"]
+
+
+def test_only_the_front_page_pays_for_the_bars(public_client, page, api, django_assert_num_queries):
+    public_client.get("/history")  # the host → page mapping is cached from here on
+    # The page, its components, its incidents (none; summary.json reads its components list
+    # once more); only the bars add uptime days and incident names per day.
+    for path, queries in (("/badge.svg", 3), ("/embed", 3), ("/api/v2/summary.json", 4)):
+        with django_assert_num_queries(queries):
+            assert public_client.get(path).status_code == 200
+    with django_assert_num_queries(5):
+        assert public_client.get("/").status_code == 200
