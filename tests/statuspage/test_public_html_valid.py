@@ -27,6 +27,8 @@ from tests.incident_factories import open_incident
 pytestmark = pytest.mark.django_db
 
 ACTOR = Actor.system("tests")
+# Checked beside the pages: its one error proves the checker read the files it was given.
+CANARY = b'<!doctype html><html lang="en"><head><title>t</title></head><body><p>a</div></body>'
 
 
 def checker_command() -> list[str]:
@@ -135,5 +137,6 @@ def test_public_pages_are_valid_html(public_client, site, tmp_path):
     home = pages["home"].content.decode()
     assert "Maintenance in progress" in home
     assert "API errors &lt;5xx&gt;" in home
-    problems = validate({name: r.content for name, r in pages.items()}, tmp_path)
-    assert "\n".join(problems) == ""
+    documents = {"canary": CANARY, **{name: r.content for name, r in pages.items()}}
+    problems = validate(documents, tmp_path)
+    assert "\n".join(problems) == "canary:1: error Stray end tag “div”."
