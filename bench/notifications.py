@@ -4,7 +4,8 @@ Seeds 100,000 confirmed subscribers, posts one update through the console view, 
 workers deliver it to Postfix's smtp-sink (whose own cost is negligible) and prints: time from
 the post to the last accepted message, emails/s, peak worker RSS, the console's post-update
 response time (p50/p95 over 11 posts), and the raw ceiling measured in the same run: the same
-number of processes pushing one pre-built message each over one SMTP connection.
+number of processes pushing the same pre-built message over one SMTP connection each, before
+and after the run (the ratio is taken against their mean).
 
 Needs PostgreSQL and Redis on 127.0.0.1 and Debian's postfix package (for smtp-sink).
 `BENCH_SUBSCRIBERS` changes the count.
@@ -170,7 +171,7 @@ def main() -> None:
             sample = real_message(incident)
         log(f"raw ceiling: {WORKERS} processes × one SMTP connection, a real {len(sample):,}-byte"
             " message…")  # fmt: skip
-        ceiling = raw_ceiling(min(SUBSCRIBERS, 40000), sample)
+        ceiling_before = raw_ceiling(min(SUBSCRIBERS, 40000), sample)
 
         command = [sys.executable, "manage.py", "rqworker", "default", *WORKER_ARGS]
         for _ in range(WORKERS):
@@ -196,18 +197,24 @@ def main() -> None:
             assert response.status_code == 302, response.status_code
         with scopes_disabled():
             update = IncidentUpdate.objects.filter(incident=incident).order_by("-id").first()
-        peak_kb, deadline = 0, time.time() + 600
+        peak_kb, deadline, polls = 0, time.time() + 600, 0
         while time.time() < deadline:
             peak_kb = max(peak_kb, *(sum(rss_kb(p) for p in family(w.pid)) for w in workers))
-            with scopes_disabled():
-                sent = Delivery.objects.filter(update=update, status="sent").count()
-            if sent >= SUBSCRIBERS:
-                break
+            polls += 1
+            if polls % 4 == 0:  # a count reads 100,000 rows: not so often that it loads the run
+                with scopes_disabled():
+                    sent = Delivery.objects.filter(update=update, status="sent").count()
+                if sent >= SUBSCRIBERS:
+                    break
             time.sleep(0.25)
         with scopes_disabled():
             last = Delivery.objects.filter(update=update).aggregate(Max("sent_at"))["sent_at__max"]
             failed = Delivery.objects.filter(update=update).exclude(status="sent").count()
         elapsed = last.timestamp() - posted_at
+        # Measured again after the run: on a shared machine the ceiling drifts by tens of per
+        # cent within minutes, so the ratio is taken against the mean of both.
+        ceiling_after = raw_ceiling(min(SUBSCRIBERS, 40000), sample)
+        ceiling = (ceiling_before + ceiling_after) / 2
         rate = sent / elapsed
         timings.sort()
         log("")
@@ -216,8 +223,8 @@ def main() -> None:
         )
         log(f"post → last accepted message   {elapsed:.1f} s   target ≤ 90 s")
         log(f"throughput                     {rate:.0f} emails/s   target ≥ 1,100")
-        log(f"raw ceiling (same processes)   {ceiling:.0f} emails/s;  ratio {rate / ceiling:.2f}"
-            "   target ≥ 0.70")  # fmt: skip
+        log(f"raw ceiling (same processes)   {ceiling:.0f} emails/s (before {ceiling_before:.0f}, "
+            f"after {ceiling_after:.0f});  ratio {rate / ceiling:.2f}   target ≥ 0.70")  # fmt: skip
         log(f"peak worker RSS (worker+horse) {peak_kb / 1024:.0f} MB   target ≤ 300 MB")
         p95 = timings[int(len(timings) * 0.95) - 1]
         log(f"post-update response           p50 {statistics.median(timings):.0f} ms, "

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from email.utils import parseaddr
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
@@ -124,6 +125,20 @@ class PreparedUpdate:
 
 
 def prepare_update(update: IncidentUpdate) -> PreparedUpdate:
+    """The update's message, cut for substitution. Built once per version of the update, its
+    incident and its page, and kept in the shared cache for the update's other send jobs:
+    each job runs in a fresh work horse, where rendering the templates again costs ~40 ms."""
+    incident = update.incident
+    versions = (update.updated_at, incident.updated_at, incident.page.updated_at)
+    key = f"notification-message:{update.pk}:" + ":".join(f"{v.timestamp():.6f}" for v in versions)
+    parts = cache.get(key)
+    if parts is None:
+        parts = _cut_message(update)
+        cache.set(key, parts, timeout=3600)
+    return PreparedUpdate(*parts)
+
+
+def _cut_message(update: IncidentUpdate) -> tuple:
     rendered = render_update(update)
     sender = settings.DEFAULT_FROM_EMAIL
     message = _message(rendered, to=f"{RECIPIENT}@recipient.invalid",
@@ -133,11 +148,10 @@ def prepare_update(update: IncidentUpdate) -> PreparedUpdate:
     data = data.replace(f"{RECIPIENT}@recipient.invalid".encode(), RECIPIENT.encode())
     pieces = PLACEHOLDER.split(data)
     literals, slots = tuple(pieces[0::2]), tuple(p.decode() for p in pieces[1::2])
-    intact = set(PLACEHOLDERS) <= set(slots)
     envelope_sender = parseaddr(sender)[1] or sender
-    if not intact:
-        return PreparedUpdate(rendered, envelope_sender, None)
-    return PreparedUpdate(rendered, envelope_sender, literals, slots)
+    if not set(PLACEHOLDERS) <= set(slots):  # an encoding hid one: build each message instead
+        return rendered, envelope_sender, None
+    return rendered, envelope_sender, literals, slots
 
 
 def send_confirmation_email(subscriber: Subscriber) -> None:

@@ -181,3 +181,20 @@ def test_who_leaves_between_fan_out_and_sending_is_not_emailed(page, settings):
     assert states == {stays.pk: "sent", leaves.pk: "withdrawn", quarantined.pk: "withdrawn"}
     assert stats == {"queued": 0, "sent": 1, "failed": 0, "withdrawn": 2}
     assert services.sweep()["send_jobs"] == 0  # withdrawn rows are done, not retried
+
+
+def test_send_jobs_share_one_prepared_message_until_the_update_is_edited(page):
+    from incidents.services import edit_incident_update
+    from statuspage.actors import Actor
+    from subscribers.emails import prepare_update
+
+    incident = open_incident(page, body="First words")
+    with scope(organization=page.organization_id):
+        update = incident.updates.select_related("incident__page").get()
+        first = prepare_update(update)
+        assert prepare_update(update).literals == first.literals  # from the cache
+        edit_incident_update(update, actor=Actor.system("tests"), body="Better words")
+        update = incident.updates.select_related("incident__page").get()
+        edited = b"".join(prepare_update(update).literals)
+    assert b"First words" in b"".join(first.literals)
+    assert b"Better words" in edited and b"First words" not in edited
