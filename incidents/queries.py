@@ -42,9 +42,12 @@ NEXT_STATUS = {
 }
 
 
-def with_timeline(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
-    """Updates (newest first) and affected components in two more queries, whatever the count."""
-    return incidents.select_related("owner", "team").prefetch_related(
+def with_timeline(incidents: QuerySet[Incident], *, responders=True) -> QuerySet[Incident]:
+    """Updates (newest first) and affected components in two more queries, whatever the count;
+    with the owner and team too unless it is for the public, who never sees them."""
+    if responders:
+        incidents = incidents.select_related("owner", "team")
+    return incidents.prefetch_related(
         Prefetch("updates", queryset=IncidentUpdate.objects.order_by("-display_at", "-id")),
         Prefetch(
             "affected",
@@ -231,9 +234,9 @@ def public_incidents(page: Page, *, since) -> list[Incident]:
         status__in=[IncidentStatus.RESOLVED, IncidentStatus.POSTMORTEM, IncidentStatus.COMPLETED]
     )
     return list(
-        with_timeline(Incident.objects.filter(recent, PUBLISHED, page=page)).order_by(
-            "-started_at", "-id"
-        )
+        with_timeline(
+            Incident.objects.filter(recent, PUBLISHED, page=page), responders=False
+        ).order_by("-started_at", "-id")
     )
 
 
@@ -270,7 +273,7 @@ def history_incidents(page: Page, *, start, end, component_id: str = "") -> list
     )
     if component_id:
         incidents = incidents.filter(affected__component__public_id=component_id)
-    return list(with_timeline(incidents.order_by("-started_at", "-id")))
+    return list(with_timeline(incidents.order_by("-started_at", "-id"), responders=False))
 
 
 def recent_incidents(page: Page, *, kind: str, limit: int = 50) -> list[Incident]:

@@ -33,7 +33,8 @@ class HistoryFeed(Feed):
     def items(self, page):
         incidents = list(
             with_timeline(
-                Incident.objects.filter(PUBLISHED, page=page).select_related("page")
+                Incident.objects.filter(PUBLISHED, page=page).select_related("page"),
+                responders=False,
             ).order_by("-updated_at", "-id")[:FEED_SIZE]
         )
         postmortems = published_postmortems(i.pk for i in incidents)
