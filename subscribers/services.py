@@ -369,6 +369,9 @@ def _fan_out(event: dict, organization_id: int, recipients, *, outbox) -> int:
     for start in range(0, len(chosen), size):
         first, last = chosen[start], chosen[min(start + size, len(chosen)) - 1]
         with transaction.atomic():
+            # A batch lost in a database crash is written again by the sweep's fan-out; its
+            # recipients already emailed get it at most once more.
+            _without_waiting_for_the_disk()
             created += _insert_deliveries(
                 event, organization_id, recipients.filter(pk__gte=first, pk__lte=last)
             )
@@ -376,6 +379,13 @@ def _fan_out(event: dict, organization_id: int, recipients, *, outbox) -> int:
         _enqueue_due(batch)
     outbox.filter(fanned_out_at__isnull=True).update(fanned_out_at=timezone.now())
     return created
+
+
+def _without_waiting_for_the_disk() -> None:
+    """This transaction's commit returns before its WAL reaches the disk (PostgreSQL)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _insert_deliveries(event: dict, organization_id: int, recipients) -> int:
@@ -529,11 +539,9 @@ class SentMarker:
         if not self.pending:
             return
         with transaction.atomic():
-            if connection.vendor == "postgresql":
-                # Waiting for the disk on every mark would cost more than the sending; if the
-                # database crashes before writing these, the messages are sent again once.
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            # Waiting for the disk on every mark would cost more than the sending; if the
+            # database crashes before writing these, the messages are sent again once.
+            _without_waiting_for_the_disk()
             _by_ids(self.pending).update(
                 status=DeliveryStatus.SENT, sent_at=timezone.now(), attempts=F("attempts") + 1,
                 error="",
