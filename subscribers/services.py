@@ -470,12 +470,12 @@ def _by_ids(ids):
     return Delivery.objects.with_scopes_disabled().filter(pk__in=ids)
 
 
-# What sending an email needs of a claimed row and its subscriber: loading the update,
-# incident and pages as well (six model instances and sixteen timestamps per row) cost more
-# than sending it. Joins are left out too: on a fresh backlog the planner hashed the whole
-# subscriber table for each batch.
-CLAIMED_FIELDS = ["attempts", "update_id", "component_change_id", "organization_id",
-                  "subscriber_id"]  # fmt: skip
+# What sending an email needs of a claimed row and its subscriber, read by key: loading the
+# update, incident and pages as well (six model instances and sixteen timestamps per row)
+# cost more than sending it, and with a join the planner hashed the whole subscriber table
+# for each batch of a fresh backlog.
+CLAIMED_FIELDS = ["pk", "status", "next_attempt_at", "claimed_at", "attempts", "update_id",
+                  "component_change_id", "organization_id", "subscriber_id"]  # fmt: skip
 SUBSCRIBER_FIELDS = ["kind", "email", "public_id", "hard_failures", "page_id",
                      "unsubscribed_at", "quarantined_at"]  # fmt: skip
 
@@ -483,33 +483,35 @@ SUBSCRIBER_FIELDS = ["kind", "email", "public_id", "hard_failures", "page_id",
 def _claim(delivery_ids: list[int]) -> list[Delivery]:
     """Take the rows no one else is sending: pending and due, or sending with an expired
     lease; the row locks make the check and the claim one step. A row whose subscriber left
-    after the fan-out (unsubscribed, quarantined) is withdrawn, never sent."""
+    after the fan-out (unsubscribed, quarantined) is withdrawn, never sent. Returns the
+    claimed rows, each with its subscriber."""
     now = timezone.now()
     lease_expired = now - datetime.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
     with transaction.atomic():
         rows = list(
-            _by_ids(delivery_ids)
-            .select_for_update(skip_locked=True)
-            .values_list("pk", "status", "next_attempt_at", "claimed_at", "subscriber_id")
+            _by_ids(delivery_ids).select_for_update(skip_locked=True).values(*CLAIMED_FIELDS)
         )
         subscribers = (
             Subscriber.objects.with_scopes_disabled()
             .only(*SUBSCRIBER_FIELDS)
-            .in_bulk({row[-1] for row in rows})
+            .in_bulk({row["subscriber_id"] for row in rows})
         )
-        ids, withdrawn = [], []
-        for pk, status, next_attempt_at, claimed_at, subscriber_id in rows:
+        claimed, withdrawn = [], []
+        for row in sorted(rows, key=lambda row: row["pk"]):
+            status, claimed_at = row.pop("status"), row.pop("claimed_at")
             lease_over = claimed_at is None or claimed_at < lease_expired
             stuck = status == DeliveryStatus.SENDING and lease_over
-            if _is_due(status, next_attempt_at, now) or stuck:
-                subscriber = subscribers[subscriber_id]
-                gone = subscriber.unsubscribed_at or subscriber.quarantined_at
-                (withdrawn if gone else ids).append(pk)
+            if not (_is_due(status, row.pop("next_attempt_at"), now) or stuck):
+                continue
+            subscriber = subscribers[row["subscriber_id"]]
+            if subscriber.unsubscribed_at or subscriber.quarantined_at:
+                withdrawn.append(row["pk"])
+                continue
+            delivery = Delivery(**row, status=DeliveryStatus.SENDING, claimed_at=now)
+            delivery.subscriber = subscriber
+            claimed.append(delivery)
         _by_ids(withdrawn).update(status=DeliveryStatus.WITHDRAWN, claimed_at=None)
-        _by_ids(ids).update(status=DeliveryStatus.SENDING, claimed_at=now)
-    claimed = list(_by_ids(ids).only(*CLAIMED_FIELDS).order_by("pk"))
-    for delivery in claimed:
-        delivery.subscriber = subscribers[delivery.subscriber_id]
+        _by_ids([d.pk for d in claimed]).update(status=DeliveryStatus.SENDING, claimed_at=now)
     return claimed
 
 
