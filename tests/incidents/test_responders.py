@@ -14,6 +14,7 @@ from statuspage.enums import Role
 from statuspage.errors import DomainError
 from subscribers.models import Subscriber
 from tests.conftest import BASE_DOMAIN, login_client, member_with_role
+from tests.http_receiver import http_receiver
 from tests.incident_factories import open_incident
 
 pytestmark = pytest.mark.django_db
@@ -69,13 +70,22 @@ def test_internal_notes_never_reach_the_public(console_client, page, member):
         "/history.rss",
     ]:
         assert secret not in public.get(path).content.decode(), path
-    with scope(organization=page.organization_id):
+    with http_receiver() as receiver, scope(organization=page.organization_id):
         from subscribers.services import fan_out_update
 
+        Subscriber.objects.create(
+            organization=page.organization,
+            page=page,
+            kind="webhook",
+            endpoint=receiver.url,
+            confirmed_at="2026-01-01T00:00Z",
+        )
         for update in incident.updates.all():
             fan_out_update(update)
     assert mail.outbox and all(secret not in m.body for m in mail.outbox)
     assert all(secret not in m.alternatives[0][0] for m in mail.outbox)
+    assert len(receiver.received) == 2  # the opening update and "identified"
+    assert all(secret.encode() not in body for _, body in receiver.received)
     summary = json.loads(public.get("/api/v2/summary.json").content)
     assert "owner" not in summary["incidents"][0] and "severity" not in summary["incidents"][0]
 
