@@ -12,6 +12,7 @@ touching the database; services that change a page's slug or domain call `forget
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -23,6 +24,7 @@ from django.urls import get_script_prefix, set_script_prefix
 from django.utils.functional import SimpleLazyObject
 from django_scopes import scope
 
+from statuspage import publishing
 from statuspage.models import Page
 
 PREVIEW_PATH = re.compile(r"^/s/(?P<slug>[a-z0-9-]{1,63})(?P<rest>/.*)?$")
@@ -99,12 +101,48 @@ def cached_host_ref(host: str) -> PageRef | None:
     return PageRef(*cached) if cached not in (None, NO_PAGE) else None
 
 
+# The shared map's generation: `forget_hosts` replaces it. What this process has read of the
+# map (host → page, under the generation read just before) stays good while it is current,
+# so a warm hit needs one cache round trip (generation and content version together), not two.
+GENERATION_KEY = "host-map-generation"
+_remembered: dict[str, tuple[str, PageRef]] = {}
+
+
+def _generation() -> str:
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        cache.add(GENERATION_KEY, secrets.token_hex(8), timeout=None)
+        generation = cache.get(GENERATION_KEY)
+    return generation
+
+
+def page_and_version_for_host(host: str) -> tuple[PageRef, str] | None:
+    """For the WSGI fast path: the host's page (cached mapping only) and its content version;
+    None when the mapping is not cached."""
+    remembered = _remembered.get(host)
+    if remembered is not None:
+        generation, ref = remembered
+        version_key = publishing.KEY.format(page_id=ref.page_id)
+        found = cache.get_many([GENERATION_KEY, version_key])
+        if found.get(GENERATION_KEY) == generation and version_key in found:
+            return ref, found[version_key]
+        del _remembered[host]
+    generation = _generation()  # read before the mapping: a forget in between shows later
+    ref = cached_host_ref(host)
+    if ref is None:
+        return None
+    _remembered[host] = (generation, ref)  # only hosts of real pages: bounded
+    return ref, publishing.content_version(ref.page_id)
+
+
 def forget_hosts(*, slugs: tuple[str, ...] = (), domains: tuple[str | None, ...] = ()) -> None:
-    """Drop cached mappings after a page's slug or custom domain changed (old and new)."""
+    """Drop cached mappings after a page's slug or custom domain changed (old and new), and
+    what every process remembers of them."""
     keys = [_host_key(f"{slug}.{settings.BASE_DOMAIN}") for slug in slugs]
     keys += [_preview_key(slug) for slug in slugs]
     keys += [_host_key(domain) for domain in domains if domain]
     cache.delete_many(keys)
+    cache.set(GENERATION_KEY, secrets.token_hex(8), timeout=None)
 
 
 def unknown_host_response(request: HttpRequest) -> HttpResponseNotFound:

@@ -239,20 +239,21 @@ class PublicFastPath:
         self.application = application
 
     def __call__(self, environ, start_response):
-        from statuspage.hosts import cached_host_ref, normalise_host
+        from statuspage.hosts import normalise_host, page_and_version_for_host
 
         method = environ.get("REQUEST_METHOD")
         if method not in ("GET", "HEAD"):
             return self.application(environ, start_response)
         host = normalise_host(environ.get("HTTP_HOST") or environ.get("SERVER_NAME", ""))
-        page_ref = cached_host_ref(host) if host else None
-        if page_ref is None:
+        found = page_and_version_for_host(host) if host else None
+        if found is None:
             return self.application(environ, start_response)
+        page_ref, version = found
         path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "/")
         if path.startswith("/internal/"):
             return self.application(environ, start_response)
         variant = request_variant(path, environ.get("QUERY_STRING", ""))
-        entry = lookup(entry_key(page_ref.page_id, content_version(page_ref.page_id), variant))
+        entry = lookup(entry_key(page_ref.page_id, version, variant))
         if entry is None:
             return self.application(environ, start_response)
         coding, body, etag = entry.representation(environ.get("HTTP_ACCEPT_ENCODING", ""))

@@ -117,3 +117,41 @@ def test_wsgi_fast_path_passes_unknown_hosts_to_django(page):
     application = PublicFastPath(WSGIHandler())
     status, _headers, _body = call_wsgi(application, host="nope.example")
     assert status.startswith("404")
+
+
+def test_a_warm_hit_costs_one_cache_round_trip_until_the_host_map_changes(page, monkeypatch):
+    from django.core.cache import caches
+
+    from statuspage.hosts import forget_hosts
+
+    django_app = WSGIHandler()
+    calls, cache_calls = [], []
+
+    def counting_app(environ, start_response):
+        calls.append(environ["PATH_INFO"])
+        return django_app(environ, start_response)
+
+    application = PublicFastPath(counting_app)
+    call_wsgi(application)  # rendered by Django
+    call_wsgi(application)  # served here; the host is remembered
+    backend, depth = caches["default"], [0]
+
+    def counted(name, real):
+        def call(*args, **kwargs):  # the calls we make, not the backend's own (locmem's
+            if depth[0] == 0:  # get_many is a loop of gets; Redis sends one MGET)
+                cache_calls.append(name)
+            depth[0] += 1
+            try:
+                return real(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+
+        return call
+
+    for name in ("get", "get_many", "add", "set"):
+        monkeypatch.setattr(backend, name, counted(name, getattr(backend, name)))
+    status, _headers, _body = call_wsgi(application)
+    assert (status, calls, cache_calls) == ("200 OK", ["/"], ["get_many"])
+    forget_hosts(slugs=[page.slug])  # what a slug or domain change does, in any process
+    status, _headers, _body = call_wsgi(application)
+    assert (status, calls) == ("200 OK", ["/", "/"])  # the map is read again, through Django
