@@ -12,7 +12,6 @@ touching the database; services that change a page's slug or domain call `forget
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -108,14 +107,6 @@ GENERATION_KEY = "host-map-generation"
 _remembered: dict[str, tuple[str, PageRef]] = {}
 
 
-def _generation() -> str:
-    generation = cache.get(GENERATION_KEY)
-    if generation is None:
-        cache.add(GENERATION_KEY, secrets.token_hex(8), timeout=None)
-        generation = cache.get(GENERATION_KEY)
-    return generation
-
-
 def page_and_version_for_host(host: str) -> tuple[PageRef, str] | None:
     """For the WSGI fast path: the host's page (cached mapping only) and its content version;
     None when the mapping is not cached."""
@@ -127,7 +118,8 @@ def page_and_version_for_host(host: str) -> tuple[PageRef, str] | None:
         if found.get(GENERATION_KEY) == generation and version_key in found:
             return ref, found[version_key]
         del _remembered[host]
-    generation = _generation()  # read before the mapping: a forget in between shows later
+    # Read before the mapping, so a forget in between shows as a new generation next time.
+    generation = publishing.shared_token(GENERATION_KEY)
     ref = cached_host_ref(host)
     if ref is None:
         return None
@@ -142,7 +134,7 @@ def forget_hosts(*, slugs: tuple[str, ...] = (), domains: tuple[str | None, ...]
     keys += [_preview_key(slug) for slug in slugs]
     keys += [_host_key(domain) for domain in domains if domain]
     cache.delete_many(keys)
-    cache.set(GENERATION_KEY, secrets.token_hex(8), timeout=None)
+    publishing.replace_token(GENERATION_KEY)
 
 
 def unknown_host_response(request: HttpRequest) -> HttpResponseNotFound:

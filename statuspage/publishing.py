@@ -23,18 +23,26 @@ def _new_token() -> str:
 
 
 def content_version(page_id: int) -> str:
-    key = KEY.format(page_id=page_id)
-    version = cache.get(key)
-    if version is None:
-        version = _new_token()
-        if not cache.add(key, version, timeout=None):
-            version = cache.get(key) or version
-    return version
+    return shared_token(KEY.format(page_id=page_id))
+
+
+def shared_token(key: str) -> str:
+    """The random token stored under `key`, made once if missing (racing processes agree)."""
+    token = cache.get(key)
+    if token is None:
+        token = _new_token()
+        if not cache.add(key, token, timeout=None):
+            token = cache.get(key) or token
+    return token
+
+
+def replace_token(key: str) -> None:
+    cache.set(key, _new_token(), timeout=None)
 
 
 def public_content_changed(page: Page) -> None:
     """Bump now and again after commit: a request that renders between the two (seeing the
     old rows) caches under the in-between version, which the commit's bump makes unreachable."""
     key = KEY.format(page_id=page.pk)
-    cache.set(key, _new_token(), timeout=None)
-    transaction.on_commit(lambda: cache.set(key, _new_token(), timeout=None))
+    replace_token(key)
+    transaction.on_commit(lambda: replace_token(key))
