@@ -83,6 +83,8 @@ def _message_id(rendered: RenderedUpdate, delivery_id) -> str:
 
 
 def message_for(rendered: RenderedUpdate, delivery: Delivery) -> EmailMultiAlternatives:
+    """The recipient's whole message. `delivery` is a Delivery or the send path's lighter
+    claimed row: only its `pk` and its subscriber's `email` and `public_id` are read."""
     subscriber = delivery.subscriber
     manage, unsubscribe, token = manage_links(subscriber, base=rendered.links_base)
     return _message(rendered, to=subscriber.email, message_id=_message_id(rendered, delivery.pk),
