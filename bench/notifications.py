@@ -111,19 +111,21 @@ def wait_for_delivery(incident, posted_at: float, workers) -> dict:
 
     with scopes_disabled():
         update = IncidentUpdate.objects.filter(incident=incident).order_by("-id").first()
-    peak_kb, deadline, polls, sent = 0, time.time() + 600, 0, 0
+    peak_kb, deadline, polls = 0, time.time() + 600, 0
     while time.time() < deadline:
         peak_kb = max(peak_kb, *(sum(rss_kb(p) for p in family(w.pid)) for w in workers))
         polls += 1
-        if polls % 4 == 0:  # a count reads 100,000 rows: not so often that it loads the run
+        if polls % 4 == 0:  # done: fanned out, and nothing pending (the partial index's rows)
             with scopes_disabled():
-                sent = Delivery.objects.filter(update=update, status="sent").count()
-            if sent >= SUBSCRIBERS:
+                update.refresh_from_db(fields=["fanned_out_at"])
+                pending = Delivery.objects.filter(update=update, status="pending").exists()
+            if update.fanned_out_at and not pending:
                 break
         time.sleep(0.25)
     with scopes_disabled():
         deliveries = Delivery.objects.filter(update=update)
         last = deliveries.aggregate(Max("sent_at"))["sent_at__max"]
+        sent = deliveries.filter(status="sent").count()
         not_sent = deliveries.exclude(status="sent").count()
     seconds = last.timestamp() - posted_at
     return {"seconds": seconds, "rate": sent / seconds, "peak_kb": peak_kb, "not_sent": not_sent}

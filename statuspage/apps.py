@@ -8,6 +8,7 @@ class StatuspageConfig(AppConfig):
     def ready(self) -> None:
         from django.urls import register_converter
 
+        from statuspage import lookups  # noqa: F401  (registers field__any)
         from statuspage.public_ids import PublicIdConverter
 
         register_converter(PublicIdConverter, "pid")

@@ -126,18 +126,40 @@ class PreparedUpdate:
         return subscriber.email, b"".join(parts)
 
 
+def _cache_key(update_id: int, *versions) -> str:
+    return f"notification-message:{update_id}:" + ":".join(f"{v.timestamp():.6f}" for v in versions)
+
+
 def prepare_update(update: IncidentUpdate) -> PreparedUpdate:
     """The update's message, cut for substitution. Built once per version of the update, its
     incident and its page, and kept in the shared cache for the update's other send jobs:
     each job runs in a fresh work horse, where rendering the templates again costs ~40 ms."""
     incident = update.incident
-    versions = (update.updated_at, incident.updated_at, incident.page.updated_at)
-    key = f"notification-message:{update.pk}:" + ":".join(f"{v.timestamp():.6f}" for v in versions)
+    key = _cache_key(update.pk, update.updated_at, incident.updated_at, incident.page.updated_at)
     parts = cache.get(key)
     if parts is None:
         parts = _cut_message(update)
         cache.set(key, parts, timeout=3600)
     return PreparedUpdate(*parts)
+
+
+def prepared_updates(update_ids) -> dict[int, PreparedUpdate]:
+    """`prepare_update` for each of these updates of the current organisation, by id. What
+    keys the cache is read as plain values: in a fresh work horse, loading the update, its
+    incident and its page as models only to find the message cached cost ~9 ms a job."""
+    keys = {
+        _cache_key(pk, *versions): pk
+        for pk, *versions in IncidentUpdate.objects.filter(pk__in=update_ids).values_list(
+            "pk", "updated_at", "incident__updated_at", "incident__page__updated_at"
+        )
+    }
+    cached = cache.get_many(list(keys))
+    prepared = {keys[key]: PreparedUpdate(*parts) for key, parts in cached.items()}
+    missing = [pk for pk in keys.values() if pk not in prepared]
+    if missing:
+        updates = IncidentUpdate.objects.select_related("incident__page").filter(pk__in=missing)
+        prepared.update((update.pk, prepare_update(update)) for update in updates)
+    return prepared
 
 
 def _cut_message(update: IncidentUpdate) -> tuple:

@@ -2,8 +2,9 @@ from django.db import models
 
 
 class DeliveryStatus(models.TextChoices):
+    # Also while a send job holds the row's lease (claimed_at): the claim leaves the status,
+    # so that it changes no indexed column.
     PENDING = "pending", "Queued"
-    SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
     # The subscriber left (unsubscribed, quarantined, removed) between fan-out and sending.

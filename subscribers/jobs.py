@@ -27,17 +27,20 @@ def fan_out_component_change_job(change_id: int) -> None:
             services.fan_out_component_change(change)
 
 
-def send_deliveries_job(delivery_ids: list[int]) -> dict[str, int]:
-    with scopes_disabled():
-        organization_id = (
-            Delivery.objects.filter(pk__in=delivery_ids[:1])
-            .values_list("organization_id", flat=True)
-            .first()
-        )
+def send_deliveries_job(
+    delivery_ids: list[int], organization_id: int | None = None
+) -> dict[str, int]:
+    if organization_id is None:  # a job enqueued before the organisation came with it
+        with scopes_disabled():
+            organization_id = (
+                Delivery.objects.filter(pk__in=delivery_ids[:1])
+                .values_list("organization_id", flat=True)
+                .first()
+            )
     if organization_id is None:
         return {"sent": 0, "failed": 0, "retry": 0}
     with scope(organization=organization_id):
-        return services.send_deliveries(delivery_ids)
+        return services.send_deliveries(delivery_ids, organization_id)
 
 
 def send_confirmation_job(subscriber_id: int) -> None:

@@ -51,7 +51,6 @@ def get_subscriber_for_page(page: Page, public_id: str) -> Subscriber:
 
 DELIVERY_BUCKETS = {
     DeliveryStatus.PENDING: "queued",
-    DeliveryStatus.SENDING: "queued",
     DeliveryStatus.SENT: "sent",
     DeliveryStatus.FAILED: "failed",
     DeliveryStatus.WITHDRAWN: "withdrawn",

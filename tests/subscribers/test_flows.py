@@ -174,13 +174,46 @@ def test_who_leaves_between_fan_out_and_sending_is_not_emailed(page, settings):
         services.unsubscribe(Subscriber.objects.get(pk=leaves.pk))
         Subscriber.objects.filter(pk=quarantined.pk).update(quarantined_at="2026-02-01T00:00Z")
         ids = list(Delivery.objects.filter(update=update).values_list("pk", flat=True))
-        assert services.send_deliveries(ids) == {"sent": 1, "failed": 0, "retry": 0}
+        assert services.send_deliveries(ids, page.organization_id) == {
+            "sent": 1,
+            "failed": 0,
+            "retry": 0,
+        }
         states = dict(Delivery.objects.filter(update=update).values_list("subscriber_id", "status"))
         stats = delivery_stats([update.pk])[update.pk]
     assert [m.to for m in mail.outbox] == [["stays@example.test"]]
     assert states == {stays.pk: "sent", leaves.pk: "withdrawn", quarantined.pk: "withdrawn"}
     assert stats == {"queued": 0, "sent": 1, "failed": 0, "withdrawn": 2}
     assert services.sweep()["send_jobs"] == 0  # withdrawn rows are done, not retried
+
+
+def test_a_claim_holds_rows_for_the_lease_and_only_in_their_organisation(
+    page, other_page, settings
+):
+    import datetime
+
+    import time_machine
+
+    for n in range(3):
+        confirmed(page, f"r{n}@example.test")
+    incident = open_incident(page)
+    settings.JOBS_RUN_IN_PROCESS = False
+    settings.RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:1/0"}}  # nothing listens: lost
+    with scope(organization=page.organization_id):
+        update = incident.updates.get()
+        services.fan_out_update(update)
+        ids = sorted(Delivery.objects.filter(update=update).values_list("pk", flat=True))
+    assert services._claim(ids, other_page.organization_id) == []  # another tenant's job
+    assert [d.pk for d in services._claim(ids, page.organization_id)] == ids
+    assert services._claim(ids, page.organization_id) == []  # held: nobody else takes them
+    with scopes_disabled():
+        rows = Delivery.objects.filter(pk__in=ids)
+        # The claim leaves the status (no indexed column changes): the lease is claimed_at.
+        assert {(r.status, r.claimed_at is not None) for r in rows} == {("pending", True)}
+    lease = datetime.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS + 1)
+    with time_machine.travel(datetime.datetime.now(datetime.UTC) + lease):
+        assert services.sweep()["send_jobs"] == 1  # the worker died: the sweep hands them on
+        assert [d.pk for d in services._claim(ids, page.organization_id)] == ids
 
 
 def test_send_jobs_share_one_prepared_message_until_the_update_is_edited(page):

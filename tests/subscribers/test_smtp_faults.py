@@ -7,6 +7,7 @@ import time_machine
 from django_scopes import scope
 
 from subscribers import services
+from subscribers.jobs import send_deliveries_job
 from subscribers.models import Delivery, Subscriber
 from tests.incident_factories import open_incident
 
@@ -110,17 +111,19 @@ def test_a_stalled_server_times_out_and_is_retried(page, smtp_sink, settings):
     assert statuses(update)["a@example.test"] == "sent"
 
 
-def test_rows_left_sending_by_a_dead_worker_are_reclaimed_after_the_lease(page, smtp_sink):
+def test_rows_leased_by_a_dead_worker_are_reclaimed_after_the_lease(page, smtp_sink):
     update = fan_out(page, [])
     with scope(organization=page.organization_id):
         subscriber = Subscriber.objects.create(organization=page.organization, page=page,
                                                email="x@example.test",
                                                confirmed_at="2026-01-01T00:00Z")  # fmt: skip
-        Delivery.objects.create(organization=page.organization, update=update,
-                                subscriber=subscriber, status="sending",
-                                claimed_at=datetime.datetime.now(datetime.UTC))  # fmt: skip
+        delivery = Delivery.objects.create(
+            organization=page.organization, update=update, subscriber=subscriber,
+            claimed_at=datetime.datetime.now(datetime.UTC),
+        )  # fmt: skip
     services.sweep()
-    assert statuses(update) == {"x@example.test": "sending"}  # lease not expired: hands off
+    assert statuses(update) == {"x@example.test": "pending"}  # lease not expired: hands off
+    assert send_deliveries_job([delivery.pk], page.organization_id)["sent"] == 0
     with later(10):
         services.sweep()
     assert statuses(update) == {"x@example.test": "sent"}

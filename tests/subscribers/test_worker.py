@@ -158,7 +158,11 @@ def test_a_killed_worker_loses_nothing_and_duplicates_at_most_once(
         )  # fmt: skip
         with django_capture_on_commit_callbacks(execute=True):
             open_incident(page, actor=Actor.system("test"), name="Kill the worker")
-    extra = {"DELIVERY_BATCH_SIZE": "100", "DELIVERY_MARK_EVERY": "5"}
+    extra = {
+        "DELIVERY_BATCH_SIZE": "100",
+        "DELIVERY_MARK_EVERY": "5",
+        "DELIVERY_LEASE_SECONDS": "2",
+    }
     worker = subprocess.Popen(
         [sys.executable, "manage.py", "rqworker", "default"], cwd=ROOT,
         env=_worker_env(django_settings.EMAIL_PORT, **extra), start_new_session=True,
@@ -167,7 +171,7 @@ def test_a_killed_worker_loses_nothing_and_duplicates_at_most_once(
     deadline = clock.time() + 60
     while len(smtp_sink.messages) < 30 and clock.time() < deadline:
         clock.sleep(0.05)
-    os.killpg(worker.pid, signal.SIGKILL)  # the worker and its work horse, mid-batch
+    os.killpg(worker.pid, signal.SIGKILL)  # the worker, mid-batch (it runs jobs itself)
     worker.wait()
     delivered_before = len(smtp_sink.messages)
     assert 30 <= delivered_before < 200
