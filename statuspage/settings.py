@@ -141,8 +141,7 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "sp"),
             # No CLIENT SETINFO on connect: redis-py reads its own package metadata for it,
-            # ~3 ms and two round trips per new connection, which every job's fresh work
-            # horse opens.
+            # ~3 ms and two round trips per new connection.
             "OPTIONS": {"driver_info": None},
         }
     }
@@ -295,8 +294,8 @@ SUBSCRIPTION_CONFIRM_MAX_AGE = 60 * 60 * 48
 SUBSCRIPTION_RESEND_AFTER = 5 * 60
 # Hard bounces (5xx) after which a subscriber is quarantined.
 SUBSCRIBER_QUARANTINE_AFTER = env_int("SUBSCRIBER_QUARANTINE_AFTER", 3)
-# Deliveries per send job, and how long a claimed batch may stay "sending" before the sweep
-# hands it to another worker.
+# Deliveries per send job, and how long a job's lease on its claimed rows lasts before the
+# sweep hands them to another worker (the first one died).
 DELIVERY_BATCH_SIZE = env_int("DELIVERY_BATCH_SIZE", 1000)
 DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 300)
 DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 8)

@@ -132,8 +132,8 @@ def _cache_key(update_id: int, *versions) -> str:
 
 def prepare_update(update: IncidentUpdate) -> PreparedUpdate:
     """The update's message, cut for substitution. Built once per version of the update, its
-    incident and its page, and kept in the shared cache for the update's other send jobs:
-    each job runs in a fresh work horse, where rendering the templates again costs ~40 ms."""
+    incident and its page, and kept in the shared cache for the update's other send jobs,
+    in whichever worker they run: rendering the templates costs ~40 ms."""
     incident = update.incident
     key = _cache_key(update.pk, update.updated_at, incident.updated_at, incident.page.updated_at)
     parts = cache.get(key)
@@ -145,8 +145,8 @@ def prepare_update(update: IncidentUpdate) -> PreparedUpdate:
 
 def prepared_updates(update_ids) -> dict[int, PreparedUpdate]:
     """`prepare_update` for each of these updates of the current organisation, by id. What
-    keys the cache is read as plain values: in a fresh work horse, loading the update, its
-    incident and its page as models only to find the message cached cost ~9 ms a job."""
+    keys the cache is read as plain values: loading the update, its incident and its page as
+    models only to find the message cached cost a send job ~9 ms."""
     keys = {
         _cache_key(pk, *versions): pk
         for pk, *versions in IncidentUpdate.objects.filter(pk__in=update_ids).values_list(
