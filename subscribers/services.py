@@ -21,6 +21,7 @@ a request): the endpoint echoes a random token, or the operator confirms it by h
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import datetime
 import logging
@@ -36,7 +37,7 @@ from django.conf import settings
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.core.mail import get_connection
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.constants import OnConflict
 from django.utils import timezone
@@ -395,6 +396,27 @@ def _without_waiting_for_the_disk() -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
+@contextlib.contextmanager
+def _commits_without_waiting_for_the_disk():
+    """The same for every commit on this connection while sending: the claim, each batch of
+    marks, each failure. Waiting for the disk on each would cost more than the sending; if
+    the database crashes before writing them, those messages are sent again once (the
+    guarantee), and a lost claim or failure only makes the row due again."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET synchronous_commit")
+        except DatabaseError:  # a broken connection: closed, so the setting cannot outlive it
+            connection.close()
+
+
 def _insert_deliveries(event: dict, organization_id: int, recipients) -> list[int]:
     """INSERT … SELECT from the recipients' query, skipping rows the unique constraint already
     holds: the database does in milliseconds what a thousand model instances through
@@ -561,6 +583,11 @@ def _is_permanent(error: Exception) -> bool:
     return code is not None and 500 <= code < 600
 
 
+MARK_SENT_SQL = (
+    "UPDATE {table} SET status = %s, sent_at = %s, attempts = attempts + 1, error = '' WHERE {ids}"
+)
+
+
 class SentMarker:
     """Marks accepted messages sent, a few at a time: one UPDATE per message would cost more
     than sending it. A crash loses at most the unflushed marks, so each of those recipients
@@ -576,16 +603,15 @@ class SentMarker:
             self.flush()
 
     def flush(self) -> None:
+        """One statement, committed on its own. By hand rather than through the ORM, whose
+        compiling an UPDATE cost as much as the database's running it (~0.8 ms a batch)."""
         if not self.pending:
             return
-        with transaction.atomic():
-            # Waiting for the disk on every mark would cost more than the sending; if the
-            # database crashes before writing these, the messages are sent again once.
-            _without_waiting_for_the_disk()
-            _by_ids(self.pending).update(
-                status=DeliveryStatus.SENT, sent_at=timezone.now(), attempts=F("attempts") + 1,
-                error="",
-            )  # fmt: skip
+        ids, ids_params = any_of_sql("id", self.pending, connection.vendor)
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        with connection.cursor() as cursor:
+            cursor.execute(MARK_SENT_SQL.format(table=Delivery._meta.db_table, ids=ids),
+                           [DeliveryStatus.SENT, now, *ids_params])  # fmt: skip
         self.pending = []
 
 
@@ -664,6 +690,11 @@ def send_deliveries(delivery_ids: list[int], organization_id: int) -> dict[str, 
     (more than one pays off with a remote relay, where round trips dominate). Returns counts
     by outcome; rows left pending by a transient error are retried by the sweep once their
     back-off has run out. Component changes go to webhooks only."""
+    with _commits_without_waiting_for_the_disk():
+        return _send_batch(delivery_ids, organization_id)
+
+
+def _send_batch(delivery_ids: list[int], organization_id: int) -> dict[str, int]:
     claimed = _claim(delivery_ids, organization_id)
     counts = {"sent": 0, "failed": 0, "retry": 0}
     emails = [d for d in claimed if d.subscriber.kind == SubscriberKind.EMAIL and d.update_id]
@@ -691,7 +722,8 @@ def send_deliveries(delivery_ids: list[int], organization_id: int) -> dict[str, 
 
 def _send_in_thread(deliveries: list[ClaimedDelivery], prepared: dict) -> dict[str, int]:
     try:
-        return _send_over_one_connection(deliveries, prepared)
+        with _commits_without_waiting_for_the_disk():
+            return _send_over_one_connection(deliveries, prepared)
     finally:
         connection.close()  # each thread has its own database connection
 
