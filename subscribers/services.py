@@ -31,7 +31,6 @@ import smtplib
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from itertools import groupby
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet, ValidationError
@@ -56,7 +55,7 @@ from subscribers import webhooks
 from subscribers.csv_io import plan_import
 from subscribers.emails import PreparedUpdate, message_for, prepared_updates
 from subscribers.enums import DeliveryStatus, SubscriberKind
-from subscribers.models import Delivery, Subscriber
+from subscribers.models import Delivery, EventBacklog, Subscriber
 
 logger = logging.getLogger(__name__)
 SEND_JOB = "subscribers.jobs.send_deliveries_job"
@@ -367,6 +366,8 @@ def _fan_out(event: dict, organization_id: int, recipients, *, outbox) -> int:
     fanned out after the last batch; a crash before that leaves it to the sweep, which runs
     this again."""
     chosen = list(recipients.order_by("pk").values_list("pk", flat=True))
+    if chosen:  # the sweep watches this event until none of its rows is pending
+        EventBacklog.objects.get_or_create(**event, defaults={"organization_id": organization_id})
     size = settings.DELIVERY_BATCH_SIZE
     created = 0
     for start in range(0, len(chosen), size):
@@ -524,16 +525,12 @@ class ClaimedDelivery:
 # the lease, not the status: with no indexed column changed (and the table's fillfactor
 # leaving room on the page), PostgreSQL rewrites the row in place (a HOT update) instead of
 # adding an entry to each index, 100,000 times per update to a big page.
-# "Not final" rather than "pending" (the same rows): the index of pending rows cannot serve
-# it, so the planner takes the primary key. Right after a big fan-out its statistics still
-# call that index nearly empty, and it scanned the whole backlog for every batch (200 ms).
 CLAIM_SQL = """
 UPDATE {table} SET claimed_at = %s
- WHERE {ids} AND organization_id = %s AND status NOT IN ({final})
+ WHERE {ids} AND organization_id = %s AND status = %s
    AND (next_attempt_at IS NULL OR next_attempt_at <= %s)
    AND (claimed_at IS NULL OR claimed_at < %s)
 RETURNING id, attempts, update_id, subscriber_id"""
-FINAL = [status for status in DeliveryStatus if status != DeliveryStatus.PENDING]
 
 
 def _claim(delivery_ids: list[int], organization_id: int) -> list[ClaimedDelivery]:
@@ -549,10 +546,9 @@ def _claim(delivery_ids: list[int], organization_id: int) -> list[ClaimedDeliver
     adapt = connection.ops.adapt_datetimefield_value
     with transaction.atomic():
         with connection.cursor() as cursor:
-            sql = CLAIM_SQL.format(table=Delivery._meta.db_table, ids=ids,
-                                   final=", ".join(["%s"] * len(FINAL)))  # fmt: skip
-            cursor.execute(sql, [adapt(now), *ids_params, organization_id, *FINAL, adapt(now),
-                                 adapt(lease_expired)])  # fmt: skip
+            sql = CLAIM_SQL.format(table=Delivery._meta.db_table, ids=ids)
+            cursor.execute(sql, [adapt(now), *ids_params, organization_id, DeliveryStatus.PENDING,
+                                 adapt(now), adapt(lease_expired)])  # fmt: skip
             rows = sorted(cursor.fetchall())
         recipients, left = {}, set()
         for pk, kind, email, public_id, unsubscribed_at, quarantined_at in (
@@ -769,9 +765,11 @@ def _send_over_one_connection(deliveries: list[ClaimedDelivery], prepared: dict)
 
 def sweep(now: datetime.datetime | None = None) -> dict[str, int]:
     """Enqueue whatever the on-commit path missed: updates and component changes due and not
-    fanned out, and pending rows that are due (new for half a minute, or their back-off
-    over) and not leased, or leased by a worker that died (lease expired). A send job's rows
-    all belong to one organisation (the job runs in its scope)."""
+    fanned out, and, among the rows of the events in the backlog, those pending and due (new
+    for half a minute, or their back-off over) and not leased, or leased by a worker that
+    died (lease expired). An event leaves the backlog once it is fanned out (for longer than
+    a lease, so that a second fan-out running late has finished) and none of its rows is
+    pending. A send job's rows all belong to one organisation (the job runs in its scope)."""
     now = now or timezone.now()
     lease_expired = now - datetime.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
     waiting = now - datetime.timedelta(seconds=30)
@@ -786,23 +784,37 @@ def sweep(now: datetime.datetime | None = None) -> dict[str, int]:
                 is_backfilled=False, fanned_out_at__isnull=True, changed_at__lt=waiting
             ).values_list("pk", flat=True)
         )
-        fresh = Q(next_attempt_at__isnull=True, created_at__lt=waiting)
-        backed_off = Q(next_attempt_at__lte=now)
-        stuck = Q(claimed_at__lt=lease_expired)
-        rows = list(
-            Delivery.objects.filter(
-                Q(claimed_at__isnull=True) & (fresh | backed_off) | stuck,
-                status=DeliveryStatus.PENDING,
+        backlog = list(
+            EventBacklog.objects.order_by("pk").values_list(
+                "pk", "organization_id", "update_id", "component_change_id",
+                "update__fanned_out_at", "component_change__fanned_out_at",
             )
-            .order_by("organization_id", "pk")
-            .values_list("organization_id", "pk")
-        )
+        )  # fmt: skip
     for update_id in due_updates:
         enqueue_now(FAN_OUT_JOB, update_id)
     for change_id in due_changes:
         enqueue_now(COMPONENT_FAN_OUT_JOB, change_id)
-    jobs = 0
-    for organization_id, group in groupby(rows, key=lambda row: row[0]):
-        jobs += _enqueue_batches([pk for _, pk in group], organization_id)
+    jobs, settled = 0, []
+    for pk, organization_id, update_id, change_id, *fanned_out in backlog:
+        event = {"update_id": update_id} if update_id else {"component_change_id": change_id}
+        with scopes_disabled():
+            pending = list(
+                Delivery.objects.filter(**event, status=DeliveryStatus.PENDING)
+                .order_by("pk")
+                .values_list("pk", "claimed_at", "next_attempt_at", "created_at")
+            )
+        due = []
+        for delivery_id, claimed_at, next_attempt_at, created_at in pending:
+            if claimed_at is None:
+                fresh = next_attempt_at is None and created_at < waiting
+                if fresh or (next_attempt_at is not None and next_attempt_at <= now):
+                    due.append(delivery_id)
+            elif claimed_at < lease_expired:  # its worker died
+                due.append(delivery_id)
+        jobs += _enqueue_batches(due, organization_id)
+        fanned_out_at = fanned_out[0] or fanned_out[1]
+        if not pending and fanned_out_at and fanned_out_at < lease_expired:
+            settled.append(pk)
+    EventBacklog.objects.with_scopes_disabled().filter(pk__in=settled).delete()
     return {"fan_outs": len(due_updates), "component_fan_outs": len(due_changes),
             "send_jobs": jobs}  # fmt: skip

@@ -216,6 +216,36 @@ def test_a_claim_holds_rows_for_the_lease_and_only_in_their_organisation(
         assert [d.pk for d in services._claim(ids, page.organization_id)] == ids
 
 
+def test_an_event_stays_in_the_sweeps_backlog_until_no_row_is_pending(page, settings):
+    import datetime
+
+    import time_machine
+
+    from subscribers.models import EventBacklog
+
+    for n in range(2):
+        confirmed(page, f"b{n}@example.test")
+    incident = open_incident(page)
+    settings.JOBS_RUN_IN_PROCESS = False
+    settings.RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:1/0"}}  # nothing listens: lost
+    with scope(organization=page.organization_id):
+        update = incident.updates.get()
+        services.fan_out_update(update)
+        first, second = Delivery.objects.filter(update=update).order_by("pk")
+        assert list(EventBacklog.objects.values_list("update_id", flat=True)) == [update.pk]
+        services.send_deliveries([first.pk], page.organization_id)
+    after = datetime.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS + 1)
+    with time_machine.travel(datetime.datetime.now(datetime.UTC) + after):
+        assert services.sweep()["send_jobs"] == 1  # the lost job's row is found and handed on
+        with scope(organization=page.organization_id):
+            assert EventBacklog.objects.count() == 1
+            services.send_deliveries([second.pk], page.organization_id)
+        assert services.sweep()["send_jobs"] == 0
+        with scope(organization=page.organization_id):
+            assert EventBacklog.objects.count() == 0  # every row final: no longer looked at
+    assert sorted(m.to[0] for m in mail.outbox) == ["b0@example.test", "b1@example.test"]
+
+
 def test_send_jobs_share_one_prepared_message_until_the_update_is_edited(page):
     from incidents.services import edit_incident_update
     from statuspage.actors import Actor

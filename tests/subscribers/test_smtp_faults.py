@@ -8,7 +8,7 @@ from django_scopes import scope
 
 from subscribers import services
 from subscribers.jobs import send_deliveries_job
-from subscribers.models import Delivery, Subscriber
+from subscribers.models import Delivery, EventBacklog, Subscriber
 from tests.incident_factories import open_incident
 
 pytestmark = pytest.mark.django_db
@@ -121,6 +121,7 @@ def test_rows_leased_by_a_dead_worker_are_reclaimed_after_the_lease(page, smtp_s
             organization=page.organization, update=update, subscriber=subscriber,
             claimed_at=datetime.datetime.now(datetime.UTC),
         )  # fmt: skip
+        EventBacklog.objects.create(organization=page.organization, update=update)
     services.sweep()
     assert statuses(update) == {"x@example.test": "pending"}  # lease not expired: hands off
     assert send_deliveries_job([delivery.pk], page.organization_id)["sent"] == 0
