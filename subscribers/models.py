@@ -83,12 +83,18 @@ class Delivery(models.Model):
     # names `status`, `claimed_at` or `sent_at`, so that the claim and the mark rewrite the
     # row in place (HOT, with the table's fillfactor leaving room on each page); the sweep
     # finds unfinished rows through `EventBacklog` instead.
-    # No constraint in the database either: checking it cost ~3 µs of each row's insert, and
-    # the update's (or change's) key already ties the row to a row of this organisation.
+    # The organisation, update and subscriber keys carry no constraint in the database:
+    # checking them (deferred, at commit) cost a third of a 100,000-row fan-out (2.1 → 1.3 s).
+    # Deleting an organisation, an update or a subscriber still deletes its rows (Django
+    # cascades), and the send path withdraws a row whose subscriber or update vanished in a
+    # race with its fan-out. Component changes, which go to a few webhooks, keep theirs.
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="+", db_index=False,
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
         db_constraint=False,
-    )  # fmt: skip
+    )
     update = models.ForeignKey(
         IncidentUpdate,
         null=True,
@@ -96,6 +102,7 @@ class Delivery(models.Model):
         on_delete=models.CASCADE,
         related_name="deliveries",
         db_index=False,
+        db_constraint=False,
     )
     component_change = models.ForeignKey(
         ComponentStatusChange,
@@ -105,7 +112,9 @@ class Delivery(models.Model):
         related_name="deliveries",
         db_index=False,
     )
-    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.CASCADE, related_name="deliveries", db_constraint=False
+    )  # fmt: skip
     status = models.CharField(
         max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )

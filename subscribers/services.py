@@ -550,25 +550,27 @@ def _claim(delivery_ids: list[int], organization_id: int) -> list[ClaimedDeliver
             cursor.execute(sql, [adapt(now), *ids_params, organization_id, DeliveryStatus.PENDING,
                                  adapt(now), adapt(lease_expired)])  # fmt: skip
             rows = sorted(cursor.fetchall())
-        recipients, left = {}, set()
+        recipients = {}
         for pk, kind, email, public_id, unsubscribed_at, quarantined_at in (
             Subscriber.objects.with_scopes_disabled()
             .filter(pk__any=[row[-1] for row in rows])
             .values_list("pk", "kind", "email", "public_id", "unsubscribed_at", "quarantined_at")
         ):
-            if unsubscribed_at or quarantined_at:
-                left.add(pk)
-            else:
+            if not (unsubscribed_at or quarantined_at):
                 recipients[pk] = Recipient(pk, kind, email, public_id)
         claimed, withdrawn = [], []
         for pk, attempts, update_id, subscriber_id in rows:
-            if subscriber_id in left:
-                withdrawn.append(pk)
-            else:
+            if subscriber_id in recipients:
                 claimed.append(ClaimedDelivery(pk, attempts, update_id, recipients[subscriber_id]))
-        if withdrawn:
-            _by_ids(withdrawn).update(status=DeliveryStatus.WITHDRAWN, claimed_at=None)
+            else:  # left, or removed while the fan-out wrote the row
+                withdrawn.append(pk)
+        _withdraw(withdrawn)
     return claimed
+
+
+def _withdraw(delivery_ids: list[int]) -> None:
+    if delivery_ids:
+        _by_ids(delivery_ids).update(status=DeliveryStatus.WITHDRAWN, claimed_at=None)
 
 
 def _is_permanent(error: Exception) -> bool:
@@ -697,10 +699,17 @@ def _send_batch(delivery_ids: list[int], organization_id: int) -> dict[str, int]
     hooks = [d.pk for d in claimed if d.subscriber.kind == SubscriberKind.WEBHOOK]
     full = _by_ids(hooks).select_related("subscriber__page", "update__incident__page")
     for delivery in full.order_by("pk"):
+        if delivery.update_id and delivery.update is None:  # deleted since the fan-out
+            _withdraw([delivery.pk])
+            continue
         counts[_send_webhook(delivery)] += 1
     if not emails:
         return counts
     prepared = prepared_updates({d.update_id for d in emails})  # each rendered once
+    _withdraw([d.pk for d in emails if d.update_id not in prepared])  # deleted meanwhile
+    emails = [d for d in emails if d.update_id in prepared]
+    if not emails:
+        return counts
     lanes = max(1, min(settings.DELIVERY_CONNECTIONS, len(emails)))
     chunks = [emails[i::lanes] for i in range(lanes)]
     if lanes == 1:

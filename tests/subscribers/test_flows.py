@@ -246,6 +246,30 @@ def test_an_event_stays_in_the_sweeps_backlog_until_no_row_is_pending(page, sett
     assert sorted(m.to[0] for m in mail.outbox) == ["b0@example.test", "b1@example.test"]
 
 
+def test_rows_whose_subscriber_or_update_vanished_are_withdrawn_not_sent(page, settings):
+    # The delivery keys carry no database constraint: a subscriber or update deleted while
+    # the fan-out was writing its rows can leave one behind, which the send path withdraws.
+    stays = confirmed(page, "stays@example.test")
+    removed = confirmed(page, "removed@example.test")
+    incident = open_incident(page)
+    settings.JOBS_RUN_IN_PROCESS = False
+    settings.RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:1/0"}}  # nothing listens: lost
+    with scope(organization=page.organization_id):
+        update = incident.updates.get()
+        services.fan_out_update(update)
+        ids = list(Delivery.objects.filter(update=update).values_list("pk", flat=True))
+        Subscriber.objects.filter(pk=removed.pk)._raw_delete("default")  # no cascade: a race
+        assert services.send_deliveries(ids, page.organization_id)["sent"] == 1
+        states = dict(Delivery.objects.filter(update=update).values_list("subscriber_id", "status"))
+        assert states == {stays.pk: "sent", removed.pk: "withdrawn"}
+        orphan = Delivery.objects.create(organization=page.organization, update_id=10**9,
+                                         subscriber=stays)  # fmt: skip
+        assert services.send_deliveries([orphan.pk], page.organization_id)["sent"] == 0
+        orphan.refresh_from_db()
+    assert orphan.status == "withdrawn"
+    assert [m.to for m in mail.outbox] == [["stays@example.test"]]
+
+
 def test_send_jobs_share_one_prepared_message_until_the_update_is_edited(page):
     from incidents.services import edit_incident_update
     from statuspage.actors import Actor
