@@ -364,7 +364,15 @@ def _fan_out(event: dict, organization_id: int, recipients, *, outbox) -> int:
     Idempotent: the unique constraint skips rows an earlier run inserted, and those still
     due are enqueued again (the conditional claim sends each once). The outbox row is marked
     fanned out after the last batch; a crash before that leaves it to the sweep, which runs
-    this again."""
+    this again. Its commits do not wait for the disk: a batch lost in a database crash is
+    written again by the sweep's fan-out (commits are lost from the newest back, so the
+    outbox row is not marked either), and its recipients already emailed get it at most
+    once more."""
+    with _commits_without_waiting_for_the_disk():
+        return _fan_out_in_batches(event, organization_id, recipients, outbox)
+
+
+def _fan_out_in_batches(event: dict, organization_id: int, recipients, outbox) -> int:
     chosen = list(recipients.order_by("pk").values_list("pk", flat=True))
     if chosen:  # the sweep watches this event until none of its rows is pending
         EventBacklog.objects.get_or_create(**event, defaults={"organization_id": organization_id})
@@ -373,9 +381,6 @@ def _fan_out(event: dict, organization_id: int, recipients, *, outbox) -> int:
     for start in range(0, len(chosen), size):
         batch = chosen[start : start + size]
         with transaction.atomic():
-            # A batch lost in a database crash is written again by the sweep's fan-out; its
-            # recipients already emailed get it at most once more.
-            _without_waiting_for_the_disk()
             new_ids = _insert_deliveries(
                 event, organization_id, recipients.filter(pk__gte=batch[0], pk__lte=batch[-1])
             )
@@ -390,19 +395,13 @@ def _fan_out(event: dict, organization_id: int, recipients, *, outbox) -> int:
     return created
 
 
-def _without_waiting_for_the_disk() -> None:
-    """This transaction's commit returns before its WAL reaches the disk (PostgreSQL)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-
-
 @contextlib.contextmanager
 def _commits_without_waiting_for_the_disk():
-    """The same for every commit on this connection while sending: the claim, each batch of
-    marks, each failure. Waiting for the disk on each would cost more than the sending; if
-    the database crashes before writing them, those messages are sent again once (the
-    guarantee), and a lost claim or failure only makes the row due again."""
+    """This connection's commits return before their WAL reaches the disk (PostgreSQL), for
+    the length of a fan-out or a send: its claim, each batch of marks, each failure. Waiting
+    for the disk on each would cost more than the sending; if the database crashes before
+    writing them, those messages are sent again once (the guarantee), and a lost claim or
+    failure only makes the row due again."""
     if connection.vendor != "postgresql":
         yield
         return
@@ -492,10 +491,9 @@ def _release(deliveries: list[ClaimedDelivery], error: Exception) -> int:
 
 
 def _by_ids(ids):
-    """Deliveries by primary key alone, and the send path filters what it reads in Python.
-    Right after a 100,000-row fan-out the planner's statistics are stale: given the scope's
-    organization filter or a status condition as well, it took the organization index, or
-    the small-looking index of unsent rows, and scanned the whole backlog for every batch."""
+    """Deliveries by primary key alone (the claim has checked their organisation): right
+    after a 100,000-row fan-out the planner's statistics are stale, and given another
+    condition it has chosen another index and scanned the whole backlog for every batch."""
     return Delivery.objects.with_scopes_disabled().filter(pk__any=ids)
 
 
