@@ -17,6 +17,11 @@ from statuspage.models import Organization, Page
 from statuspage.public_ids import PublicIdField
 from subscribers.enums import DeliveryStatus, SubscriberKind, SubscriberState
 
+# A delivery, and a backlog entry, belong to exactly one event: an update or a component change.
+ONE_EVENT = models.Q(update__isnull=False, component_change__isnull=True) | models.Q(
+    update__isnull=True, component_change__isnull=False
+)
+
 
 class Subscriber(models.Model):
     """An email address, or a webhook endpoint that gets Statuspage-shaped JSON."""
@@ -141,11 +146,7 @@ class Delivery(models.Model):
                 condition=models.Q(component_change__isnull=False),
                 name="delivery_unique_component_change",
             ),
-            models.CheckConstraint(
-                condition=models.Q(update__isnull=False, component_change__isnull=True)
-                | models.Q(update__isnull=True, component_change__isnull=False),
-                name="delivery_one_event",
-            ),
+            models.CheckConstraint(condition=ONE_EVENT, name="delivery_one_event"),
         ]
 
     def __str__(self) -> str:
@@ -186,11 +187,7 @@ class EventBacklog(models.Model):
                 fields=["component_change"], condition=models.Q(component_change__isnull=False),
                 name="event_backlog_unique_component_change",
             ),
-            models.CheckConstraint(
-                condition=models.Q(update__isnull=False, component_change__isnull=True)
-                | models.Q(update__isnull=True, component_change__isnull=False),
-                name="event_backlog_one_event",
-            ),
+            models.CheckConstraint(condition=ONE_EVENT, name="event_backlog_one_event"),
         ]  # fmt: skip
 
     def __str__(self) -> str:

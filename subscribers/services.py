@@ -462,12 +462,22 @@ def fan_out_component_change(change: ComponentStatusChange) -> int:
                     outbox=ComponentStatusChange.objects.filter(pk=change.pk))  # fmt: skip
 
 
+def _is_due(claimed_at, next_attempt_at, now: datetime.datetime) -> bool:
+    """Whether a pending row may be claimed now: its back-off (if any) is over, and no job
+    holds it, or the lease of the one that did has expired (its worker died). The claim's
+    WHERE (CLAIM_SQL) says the same in SQL."""
+    lease_expired = now - datetime.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
+    backed_off = next_attempt_at is None or next_attempt_at <= now
+    return backed_off and (claimed_at is None or claimed_at < lease_expired)
+
+
 def _enqueue_due(deliveries, organization_id: int) -> int:
     """Hand the event's due rows to send jobs in batches; returns the number of jobs."""
     now = timezone.now()
-    rows = deliveries.order_by("pk").values_list("pk", "status", "next_attempt_at")
-    due = [pk for pk, status, at in rows
-           if status == DeliveryStatus.PENDING and (at is None or at <= now)]  # fmt: skip
+    rows = deliveries.filter(status=DeliveryStatus.PENDING).order_by("pk")
+    due = [pk for pk, claimed_at, next_attempt_at in
+           rows.values_list("pk", "claimed_at", "next_attempt_at")
+           if _is_due(claimed_at, next_attempt_at, now)]  # fmt: skip
     return _enqueue_batches(due, organization_id)
 
 
@@ -815,14 +825,10 @@ def sweep(now: datetime.datetime | None = None) -> dict[str, int]:
                 .order_by("pk")
                 .values_list("pk", "claimed_at", "next_attempt_at", "created_at")
             )
-        due = []
-        for delivery_id, claimed_at, next_attempt_at, created_at in pending:
-            if claimed_at is None:
-                fresh = next_attempt_at is None and created_at < waiting
-                if fresh or (next_attempt_at is not None and next_attempt_at <= now):
-                    due.append(delivery_id)
-            elif claimed_at < lease_expired:  # its worker died
-                due.append(delivery_id)
+        # A row never tried is left to its own send job for half a minute.
+        due = [delivery_id for delivery_id, claimed_at, next_attempt_at, created_at in pending
+               if _is_due(claimed_at, next_attempt_at, now)
+               and (claimed_at or next_attempt_at or created_at < waiting)]  # fmt: skip
         jobs += _enqueue_batches(due, organization_id)
         fanned_out_at = fanned_out[0] or fanned_out[1]
         if not pending and fanned_out_at and fanned_out_at < lease_expired:

@@ -1,12 +1,14 @@
+import datetime
 import re
 
 import pytest
+import time_machine
 from django.core import mail
 from django.test import Client
 from django_scopes import scope, scopes_disabled
 
 from subscribers import services
-from subscribers.models import Delivery, Subscriber
+from subscribers.models import Delivery, EventBacklog, Subscriber
 from subscribers.queries import delivery_stats
 from tests.component_factories import ComponentFactory
 from tests.conftest import BASE_DOMAIN
@@ -117,6 +119,24 @@ def confirmed(page, email, components=()):
     return subscriber
 
 
+def fanned_out_with_jobs_lost(page, settings):
+    """A new incident's update, fanned out while no queue listens: its send jobs are lost, and
+    the test sends (or sweeps) by hand. Returns the update and its rows' ids, in key order."""
+    incident = open_incident(page)
+    settings.JOBS_RUN_IN_PROCESS = False
+    settings.RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:1/0"}}  # nothing listens: lost
+    with scope(organization=page.organization_id):
+        update = incident.updates.get()
+        services.fan_out_update(update)
+        ids = sorted(Delivery.objects.filter(update=update).values_list("pk", flat=True))
+    return update, ids
+
+
+def after_the_lease(settings):
+    lease = datetime.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS + 1)
+    return time_machine.travel(datetime.datetime.now(datetime.UTC) + lease)
+
+
 def test_fan_out_picks_interested_confirmed_subscribers_once(page):
     api, web = ComponentFactory(page=page, name="API"), ComponentFactory(page=page, name="Web")
     confirmed(page, "all@example.test")
@@ -190,19 +210,10 @@ def test_who_leaves_between_fan_out_and_sending_is_not_emailed(page, settings):
 def test_a_claim_holds_rows_for_the_lease_and_only_in_their_organisation(
     page, other_page, settings
 ):
-    import datetime
-
-    import time_machine
-
     for n in range(3):
         confirmed(page, f"r{n}@example.test")
-    incident = open_incident(page)
-    settings.JOBS_RUN_IN_PROCESS = False
-    settings.RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:1/0"}}  # nothing listens: lost
-    with scope(organization=page.organization_id):
-        update = incident.updates.get()
-        services.fan_out_update(update)
-        ids = sorted(Delivery.objects.filter(update=update).values_list("pk", flat=True))
+    _, ids = fanned_out_with_jobs_lost(page, settings)
+    assert len(ids) == 3
     assert services._claim(ids, other_page.organization_id) == []  # another tenant's job
     assert [d.pk for d in services._claim(ids, page.organization_id)] == ids
     assert services._claim(ids, page.organization_id) == []  # held: nobody else takes them
@@ -210,36 +221,23 @@ def test_a_claim_holds_rows_for_the_lease_and_only_in_their_organisation(
         rows = Delivery.objects.filter(pk__in=ids)
         # The claim leaves the status (no indexed column changes): the lease is claimed_at.
         assert {(r.status, r.claimed_at is not None) for r in rows} == {("pending", True)}
-    lease = datetime.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS + 1)
-    with time_machine.travel(datetime.datetime.now(datetime.UTC) + lease):
+    with after_the_lease(settings):
         assert services.sweep()["send_jobs"] == 1  # the worker died: the sweep hands them on
         assert [d.pk for d in services._claim(ids, page.organization_id)] == ids
 
 
 def test_an_event_stays_in_the_sweeps_backlog_until_no_row_is_pending(page, settings):
-    import datetime
-
-    import time_machine
-
-    from subscribers.models import EventBacklog
-
     for n in range(2):
         confirmed(page, f"b{n}@example.test")
-    incident = open_incident(page)
-    settings.JOBS_RUN_IN_PROCESS = False
-    settings.RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:1/0"}}  # nothing listens: lost
+    update, (first, second) = fanned_out_with_jobs_lost(page, settings)
     with scope(organization=page.organization_id):
-        update = incident.updates.get()
-        services.fan_out_update(update)
-        first, second = Delivery.objects.filter(update=update).order_by("pk")
         assert list(EventBacklog.objects.values_list("update_id", flat=True)) == [update.pk]
-        services.send_deliveries([first.pk], page.organization_id)
-    after = datetime.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS + 1)
-    with time_machine.travel(datetime.datetime.now(datetime.UTC) + after):
+        services.send_deliveries([first], page.organization_id)
+    with after_the_lease(settings):
         assert services.sweep()["send_jobs"] == 1  # the lost job's row is found and handed on
         with scope(organization=page.organization_id):
             assert EventBacklog.objects.count() == 1
-            services.send_deliveries([second.pk], page.organization_id)
+            services.send_deliveries([second], page.organization_id)
         assert services.sweep()["send_jobs"] == 0
         with scope(organization=page.organization_id):
             assert EventBacklog.objects.count() == 0  # every row final: no longer looked at
@@ -251,13 +249,8 @@ def test_rows_whose_subscriber_or_update_vanished_are_withdrawn_not_sent(page, s
     # the fan-out was writing its rows can leave one behind, which the send path withdraws.
     stays = confirmed(page, "stays@example.test")
     removed = confirmed(page, "removed@example.test")
-    incident = open_incident(page)
-    settings.JOBS_RUN_IN_PROCESS = False
-    settings.RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:1/0"}}  # nothing listens: lost
+    update, ids = fanned_out_with_jobs_lost(page, settings)
     with scope(organization=page.organization_id):
-        update = incident.updates.get()
-        services.fan_out_update(update)
-        ids = list(Delivery.objects.filter(update=update).values_list("pk", flat=True))
         Subscriber.objects.filter(pk=removed.pk)._raw_delete("default")  # no cascade: a race
         assert services.send_deliveries(ids, page.organization_id)["sent"] == 1
         states = dict(Delivery.objects.filter(update=update).values_list("subscriber_id", "status"))
