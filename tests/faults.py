@@ -174,6 +174,11 @@ class TcpProxy:
         with contextlib.suppress(OSError):
             # Linger 0: close with a reset, as a crashed peer's kernel would.
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        # close() alone does not release a socket another thread is blocked in recv() on, so
+        # an idle client's connection would stay open through the "outage": shutdown() wakes
+        # that recv first, and the close with linger 0 then sends the reset.
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
         with contextlib.suppress(OSError):
             sock.close()
 
