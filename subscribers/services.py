@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.core.mail import get_connection
-from django.core.validators import validate_email
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.constants import OnConflict
@@ -52,6 +51,7 @@ from statuspage.lookups import any_of_sql
 from statuspage.models import Page
 from statuspage.queue import enqueue_now, enqueue_on_commit
 from subscribers import webhooks
+from subscribers.addresses import validate_subscriber_email
 from subscribers.csv_io import plan_import
 from subscribers.emails import PreparedUpdate, message_for, prepared_updates
 from subscribers.enums import DeliveryStatus, SubscriberKind
@@ -69,6 +69,17 @@ SYSTEM = Actor.system("notifications")
 # --- Subscribing ----------------------------------------------------------------------------
 
 
+def _check_email(email: str) -> str:
+    """The address as stored (trimmed, lower case); raises DomainError with the reason a mail
+    server would refuse it for (an address literal, a single-label domain, quotes …)."""
+    email = email.strip().lower()
+    try:
+        validate_subscriber_email(email)
+    except ValidationError as error:
+        raise DomainError(error.messages[0], field="email") from error
+    return email
+
+
 def _check_components(page: Page, components: Iterable[Component]) -> list[Component]:
     components = list(components)
     if any(c.page_id != page.pk for c in components):
@@ -81,7 +92,7 @@ def subscribe(page: Page, *, email: str, components: Iterable[Component] = ()) -
     enumeration); a confirmation email goes out at most once per SUBSCRIPTION_RESEND_AFTER."""
     if not page.allow_subscribers:
         raise DomainError("This page does not take subscriptions.")
-    email = email.strip().lower()
+    email = _check_email(email)
     components = _check_components(page, components)
     now = timezone.now()
     with transaction.atomic():
@@ -142,11 +153,7 @@ def add_subscriber(
     components: Iterable[Component] = (),
     skip_confirmation: bool = False,
 ) -> Subscriber:
-    email = email.strip().lower()
-    try:
-        validate_email(email)
-    except ValidationError as error:
-        raise DomainError("Enter a valid email address.", field="email") from error
+    email = _check_email(email)
     components = _check_components(page, components)
     with transaction.atomic():
         if Subscriber.objects.filter(page=page, email=email).exists():
