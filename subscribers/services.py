@@ -51,7 +51,11 @@ from statuspage.lookups import any_of_sql
 from statuspage.models import Page
 from statuspage.queue import enqueue_now, enqueue_on_commit
 from subscribers import webhooks
-from subscribers.addresses import validate_subscriber_email
+from subscribers.addresses import (
+    UndeliverableAddress,
+    WireAddress,
+    validate_subscriber_email,
+)
 from subscribers.csv_io import plan_import
 from subscribers.emails import PreparedUpdate, message_for, prepared_updates
 from subscribers.enums import DeliveryStatus, SubscriberKind
@@ -675,17 +679,41 @@ def _count_hard_failure(subscriber_id: int) -> None:
 
 
 def _send(backend, prepared: PreparedUpdate, delivery: ClaimedDelivery, built: tuple) -> None:
-    """`built` is `prepared.for_delivery(delivery)`: (recipient, message)."""
-    recipient, message = built
+    """`built` is `prepared.for_delivery(delivery)`: (the address on the wire, the message)."""
+    wire, message = built
     smtp = getattr(backend, "connection", None)
-    if isinstance(message, bytes) and isinstance(smtp, smtplib.SMTP):
-        refused = smtp.sendmail(prepared.envelope_sender, [recipient], message)
-        if refused:
-            raise smtplib.SMTPRecipientsRefused(refused)
+    if not isinstance(smtp, smtplib.SMTP):  # a non-SMTP backend (console, locmem)
+        if isinstance(message, bytes):
+            message = message_for(prepared.rendered, delivery, to=wire.header)
+        backend.send_messages([message])
         return
-    if isinstance(message, bytes):  # a non-SMTP backend (console, locmem): build it properly
-        message = message_for(prepared.rendered, delivery)
-    backend.send_messages([message])
+    if not isinstance(message, bytes):  # built in full: an encoding hid a placeholder
+        message = message.message().as_bytes(linesep="\r\n")
+    options = _mail_options(smtp, wire) if wire.needs_smtputf8 else ()
+    try:
+        refused = smtp.sendmail(prepared.envelope_sender, [wire.envelope], message, options)
+    finally:
+        smtp.command_encoding = "ascii"  # SMTPUTF8 switched it for this message only
+    if refused:
+        raise smtplib.SMTPRecipientsRefused(refused)
+
+
+def _mail_options(smtp: smtplib.SMTP, wire: WireAddress) -> tuple[str, ...]:
+    """MAIL FROM's options for an address whose local part is not ASCII (RFC 6531)."""
+    smtp.ehlo_or_helo_if_needed()
+    if not smtp.has_extn("smtputf8"):
+        raise UndeliverableAddress(
+            "The mail server does not offer SMTPUTF8, which this address needs for the "
+            "non-ASCII letters before its @."
+        )
+    return ("SMTPUTF8", "BODY=8BITMIME") if smtp.has_extn("8bitmime") else ("SMTPUTF8",)
+
+
+def _is_permanent_outcome(error: Exception) -> bool:
+    """Whether a failure that is not the server's answer can never succeed: an address or
+    a message that cannot be encoded. Anything else (a bug, a lost database) is retried
+    with back-off, DELIVERY_MAX_ATTEMPTS times at most, like a deferral."""
+    return isinstance(error, UndeliverableAddress | UnicodeError)
 
 
 def _send_webhook(delivery: Delivery) -> str:
@@ -695,6 +723,11 @@ def _send_webhook(delivery: Delivery) -> str:
         _mark_failed(delivery, error, permanent=error.permanent)
         webhooks.count_failure(delivery.subscriber)
         return "failed" if error.permanent else "retry"
+    except Exception as error:  # building the payload, or the request: this row alone fails
+        logger.exception("webhook delivery %s failed", delivery.pk)
+        permanent = _is_permanent_outcome(error)
+        _mark_failed(delivery, error, permanent=permanent)
+        return "failed" if permanent else "retry"
     SentMarker(1).add(delivery)
     return "sent"
 
@@ -721,8 +754,12 @@ def _send_batch(delivery_ids: list[int], organization_id: int) -> dict[str, int]
         counts[_send_webhook(delivery)] += 1
     if not emails:
         return counts
-    prepared = prepared_updates({d.update_id for d in emails})  # each rendered once
-    _withdraw([d.pk for d in emails if d.update_id not in prepared])  # deleted meanwhile
+    prepared, unprepared = prepared_updates({d.update_id for d in emails})  # each rendered once
+    for delivery in emails:
+        if delivery.update_id in unprepared:  # its message could not be built: retried later
+            _mark_failed(delivery, unprepared[delivery.update_id], permanent=False)
+            counts["retry"] += 1
+    _withdraw([d.pk for d in emails if d.update_id not in prepared | unprepared])  # deleted
     emails = [d for d in emails if d.update_id in prepared]
     if not emails:
         return counts
@@ -749,7 +786,20 @@ def _send_in_thread(deliveries: list[ClaimedDelivery], prepared: dict) -> dict[s
         connection.close()  # each thread has its own database connection
 
 
+def _build(prepared: dict, delivery: ClaimedDelivery) -> tuple | Exception:
+    """The delivery's (address, message), or what building it raised: one recipient whose
+    message cannot be built fails alone."""
+    try:
+        return prepared[delivery.update_id].for_delivery(delivery)
+    except Exception as error:
+        return error
+
+
 def _send_over_one_connection(deliveries: list[ClaimedDelivery], prepared: dict) -> dict[str, int]:
+    """Send each message over one SMTP connection and record its outcome. Whatever sending
+    one message raises fails that message alone (for good if it never can succeed); a
+    connection the failure broke is opened again, and only a server that is gone (timeout,
+    reset, refused) leaves the rest of the batch for a retry."""
     counts = {"sent": 0, "failed": 0, "retry": 0}
     marker = SentMarker(settings.DELIVERY_MARK_EVERY)
     smtp = get_connection()
@@ -761,15 +811,18 @@ def _send_over_one_connection(deliveries: list[ClaimedDelivery], prepared: dict)
     # Every message is built before the first is sent, in one tight loop (~9 µs each, a few
     # MB for a batch): built between two sends, with the caches gone cold while the worker
     # waited for the server, the same work cost the send loop ~10 % of its throughput.
-    built = [prepared[delivery.update_id].for_delivery(delivery) for delivery in deliveries]
+    built = [_build(prepared, delivery) for delivery in deliveries]
     try:
         for index, delivery in enumerate(deliveries):
             try:
-                _send(smtp, prepared[delivery.update_id], delivery, built[index])
+                message = built[index]
+                if isinstance(message, Exception):
+                    raise message
+                _send(smtp, prepared[delivery.update_id], delivery, message)
+            except smtplib.SMTPServerDisconnected as error:
+                counts["retry"] += _release(deliveries[index:], error)
+                break
             except smtplib.SMTPException as error:
-                if isinstance(error, smtplib.SMTPServerDisconnected):
-                    counts["retry"] += _release(deliveries[index:], error)
-                    break
                 # The server answered for this message alone: 4xx retries, 5xx is final.
                 permanent = _is_permanent(error)
                 _mark_failed(delivery, error, permanent=permanent)
@@ -777,6 +830,15 @@ def _send_over_one_connection(deliveries: list[ClaimedDelivery], prepared: dict)
             except OSError as error:  # timeouts, resets: the connection is gone
                 counts["retry"] += _release(deliveries[index:], error)
                 break
+            except Exception as error:  # the address or message could not be encoded, or a bug
+                if not isinstance(error, UndeliverableAddress):
+                    logger.exception("delivery %s failed while being sent", delivery.pk)
+                permanent = _is_permanent_outcome(error)
+                _mark_failed(delivery, error, permanent=permanent)
+                counts["failed" if permanent else "retry"] += 1
+                if not _ready_for_the_next(smtp):
+                    counts["retry"] += _release(deliveries[index + 1 :], error)
+                    break
             else:
                 marker.add(delivery)
                 counts["sent"] += 1
@@ -787,6 +849,28 @@ def _send_over_one_connection(deliveries: list[ClaimedDelivery], prepared: dict)
         except Exception:  # closing a broken connection must not hide the outcome
             logger.warning("closing the SMTP connection failed", exc_info=True)
     return counts
+
+
+def _ready_for_the_next(backend) -> bool:
+    """After a failure inside a transaction (MAIL FROM accepted, then an error of ours), the
+    session is reset, or opened again if the reset fails. False: no connection to be had."""
+    smtp = getattr(backend, "connection", None)
+    if not isinstance(smtp, smtplib.SMTP):
+        return True
+    try:
+        smtp.rset()
+        return True
+    except Exception:
+        logger.warning("RSET failed; opening a new SMTP connection", exc_info=True)
+    try:
+        backend.close()
+    except Exception:
+        backend.connection = None
+    try:
+        backend.open()
+    except Exception:
+        return False
+    return True
 
 
 # --- The sweep ------------------------------------------------------------------------------

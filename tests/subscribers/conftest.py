@@ -54,9 +54,20 @@ class SinkHandler:
 
 @pytest.fixture
 def smtp_sink(settings):
+    """A sink that does not offer SMTPUTF8 (aiosmtpd's Controller does by default)."""
+    yield from _sink(settings, enable_SMTPUTF8=False)
+
+
+@pytest.fixture
+def smtp_sink_utf8(settings):
+    """A sink that offers SMTPUTF8 (RFC 6531): non-ASCII local parts go through."""
+    yield from _sink(settings, enable_SMTPUTF8=True)
+
+
+def _sink(settings, **server_options):
     handler = SinkHandler()
     port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller = Controller(handler, hostname="127.0.0.1", port=port, **server_options)
     controller.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
