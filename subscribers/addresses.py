@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -34,8 +34,7 @@ class UndeliverableAddress(ValueError):
     """This address can never be sent to (by this server): the delivery fails for good."""
 
 
-@dataclass(frozen=True, slots=True)
-class WireAddress:
+class WireAddress(NamedTuple):  # a tuple: built per message, ~0.2 µs (a frozen dataclass ~1)
     envelope: str  # RCPT TO: ASCII, unless needs_smtputf8
     header: str  # the To: header
     needs_smtputf8: bool
@@ -59,7 +58,7 @@ def wire_address(email: str) -> WireAddress:
     address = f"{local}@{ascii_domain}"
     if len(address.encode()) > 254:
         raise UndeliverableAddress("The address is longer than 254 bytes.")
-    return WireAddress(address, address, needs_smtputf8=not local.isascii())
+    return WireAddress(address, address, not local.isascii())
 
 
 def _local_part_is_valid(local: str) -> bool:
