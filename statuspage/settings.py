@@ -285,6 +285,8 @@ LOGGING = {
 PERIODIC_JOBS: list[tuple[str, int]] = [
     ("incidents.jobs.advance_maintenance_job", 30),
     ("subscribers.jobs.sweep_job", 60),
+    # A dead worker's send jobs, released as soon as its heartbeat expires (statuspage.worker).
+    ("subscribers.jobs.release_abandoned_sends_job", 15),
     ("incidents.jobs.responder_checks_job", 60),
 ]
 
@@ -297,7 +299,9 @@ SUBSCRIBER_QUARANTINE_AFTER = env_int("SUBSCRIBER_QUARANTINE_AFTER", 3)
 # Deliveries per send job, and how long a job's lease on its claimed rows lasts before the
 # sweep hands them to another worker (the first one died).
 DELIVERY_BATCH_SIZE = env_int("DELIVERY_BATCH_SIZE", 1000)
-DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 300)
+# The lease is renewed while its job sends (every quarter of it), so it bounds how long a
+# killed worker's rows wait when its RQ heartbeat cannot tell (statuspage.worker).
+DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 60)
 DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 8)
 # After the n-th transient failure the next attempt waits base × 2^(n-1) seconds, at most the
 # cap, less up to JITTER percent at random (so a failed batch does not come back at once).

@@ -8,10 +8,10 @@ import io
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 
 from components.models import Component
 from statuspage.models import Page
+from subscribers.addresses import validate_subscriber_email
 from subscribers.models import Subscriber
 
 EXPORT_COLUMNS = ["email", "state", "components", "created_at", "confirmed_at"]
@@ -54,9 +54,10 @@ def plan_import(page: Page, text: str) -> ImportPlan:
         if number == 1 and email == "email":
             continue
         try:
-            validate_email(email)
-        except ValidationError:
-            plan.errors.append(f"Row {number}: “{row[0]}” is not an email address.")
+            validate_subscriber_email(email)
+        except ValidationError as error:
+            reason = "is not an email address." if error.code == "invalid" else error.messages[0]
+            plan.errors.append(f"Row {number}: “{row[0]}” {reason}")
             continue
         if email in seen:
             plan.errors.append(f"Row {number}: {email} appears twice in the file.")

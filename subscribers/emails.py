@@ -3,6 +3,7 @@ their own signed links into the rendered text, so a batch costs string work, not
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from email.utils import parseaddr
@@ -14,6 +15,7 @@ from django.template.loader import render_to_string
 
 from incidents.models import IncidentUpdate
 from statuspage.page_urls import public_base_url
+from subscribers.addresses import WireAddress, wire_address
 from subscribers.links import confirm_url, manage_links, manage_signer, subscription_base_url
 from subscribers.models import Delivery, Subscriber
 
@@ -23,6 +25,7 @@ RECIPIENT = "%%RECIPIENT%%"
 MESSAGE_ID = "%%MESSAGE_ID%%"
 TOKEN = "%%MANAGE_TOKEN%%"
 PLACEHOLDERS = (MANAGE, UNSUBSCRIBE, RECIPIENT, MESSAGE_ID, TOKEN)
+logger = logging.getLogger(__name__)
 PLACEHOLDER = re.compile(b"(" + b"|".join(re.escape(p.encode()) for p in PLACEHOLDERS) + b")")
 
 
@@ -82,12 +85,16 @@ def _message_id(rendered: RenderedUpdate, delivery_id) -> str:
     return f"<delivery-{delivery_id}.{rendered.update_public_id}@{settings.BASE_DOMAIN}>"
 
 
-def message_for(rendered: RenderedUpdate, delivery: Delivery) -> EmailMultiAlternatives:
+def message_for(
+    rendered: RenderedUpdate, delivery: Delivery, *, to: str | None = None
+) -> EmailMultiAlternatives:
     """The recipient's whole message. `delivery` is a Delivery or the send path's lighter
-    claimed row: only its `pk` and its subscriber's `email` and `public_id` are read."""
+    claimed row: only its `pk` and its subscriber's `email` and `public_id` are read. `to`
+    is the address as the To header shows it (the IDNA form, from `wire_address`)."""
     subscriber = delivery.subscriber
     manage, unsubscribe, token = manage_links(subscriber, base=rendered.links_base)
-    return _message(rendered, to=subscriber.email, message_id=_message_id(rendered, delivery.pk),
+    return _message(rendered, to=to or subscriber.email,
+                    message_id=_message_id(rendered, delivery.pk),
                     manage=manage, unsubscribe=unsubscribe, token=token)  # fmt: skip
 
 
@@ -106,15 +113,20 @@ class PreparedUpdate:
     slots: tuple[str, ...] = ()
     signer: object = field(default_factory=manage_signer, compare=False)
 
-    def for_delivery(self, delivery: Delivery) -> tuple[str, bytes | EmailMultiAlternatives]:
+    def for_delivery(
+        self, delivery: Delivery
+    ) -> tuple[WireAddress, bytes | EmailMultiAlternatives]:
+        """(the recipient's address on the wire, their message); raises UndeliverableAddress
+        when the address can never be sent to, or whatever building the message raised."""
         subscriber = delivery.subscriber
+        wire = wire_address(subscriber.email)
         if self.literals is None:
-            return subscriber.email, message_for(self.rendered, delivery)
+            return wire, message_for(self.rendered, delivery, to=wire.header)
         manage, unsubscribe, token = manage_links(
             subscriber, base=self.rendered.links_base, signer=self.signer
         )
         values = {
-            RECIPIENT: subscriber.email,
+            RECIPIENT: wire.header,
             MESSAGE_ID: _message_id(self.rendered, delivery.pk)[1:-1],
             MANAGE: manage,
             UNSUBSCRIBE: unsubscribe,
@@ -123,7 +135,7 @@ class PreparedUpdate:
         parts = [b""] * (2 * len(self.slots) + 1)
         parts[0::2] = self.literals
         parts[1::2] = [values[slot].encode() for slot in self.slots]
-        return subscriber.email, b"".join(parts)
+        return wire, b"".join(parts)
 
 
 def _cache_key(update_id: int, *versions) -> str:
@@ -143,8 +155,9 @@ def prepare_update(update: IncidentUpdate) -> PreparedUpdate:
     return PreparedUpdate(*parts)
 
 
-def prepared_updates(update_ids) -> dict[int, PreparedUpdate]:
-    """`prepare_update` for each of these updates of the current organisation, by id. What
+def prepared_updates(update_ids) -> tuple[dict[int, PreparedUpdate], dict[int, Exception]]:
+    """`prepare_update` for each of these updates of the current organisation, by id, and
+    what preparing each of the others raised (an update missing from both was deleted). What
     keys the cache is read as plain values: loading the update, its incident and its page as
     models only to find the message cached cost a send job ~9 ms."""
     keys = {
@@ -156,10 +169,16 @@ def prepared_updates(update_ids) -> dict[int, PreparedUpdate]:
     cached = cache.get_many(list(keys))
     prepared = {keys[key]: PreparedUpdate(*parts) for key, parts in cached.items()}
     missing = [pk for pk in keys.values() if pk not in prepared]
+    failures: dict[int, Exception] = {}
     if missing:
         updates = IncidentUpdate.objects.select_related("incident__page").filter(pk__in=missing)
-        prepared.update((update.pk, prepare_update(update)) for update in updates)
-    return prepared
+        for update in updates:
+            try:  # one update whose message cannot be built fails its rows, not the others'
+                prepared[update.pk] = prepare_update(update)
+            except Exception as error:
+                logger.exception("could not build the message of update %s", update.pk)
+                failures[update.pk] = error
+    return prepared, failures
 
 
 def _cut_message(update: IncidentUpdate) -> tuple:

@@ -1,6 +1,7 @@
 from django import forms
 
 from components.models import Component
+from subscribers.addresses import validate_subscriber_email
 
 
 class ComponentChoiceField(forms.ModelMultipleChoiceField):
@@ -11,7 +12,7 @@ class ComponentChoiceField(forms.ModelMultipleChoiceField):
 
 
 class SubscribeForm(forms.Form):
-    email = forms.EmailField(label="Email address",
+    email = forms.EmailField(label="Email address", validators=[validate_subscriber_email],
                              widget=forms.EmailInput(attrs={"autocomplete": "email"}))  # fmt: skip
     components = ComponentChoiceField(
         queryset=Component.objects.none(), required=False, to_field_name="public_id",
@@ -43,7 +44,7 @@ class ManageForm(forms.Form):
 
 
 class AddSubscriberForm(forms.Form):
-    email = forms.EmailField()
+    email = forms.EmailField(validators=[validate_subscriber_email])
     components = ComponentChoiceField(queryset=Component.objects.none(), required=False,
                                       to_field_name="public_id")  # fmt: skip
     skip_confirmation = forms.BooleanField(

@@ -64,3 +64,7 @@ def send_webhook_challenge_job(subscriber_id: int) -> None:
 
 def sweep_job() -> dict[str, int]:
     return services.sweep()
+
+
+def release_abandoned_sends_job() -> int:
+    return services.release_abandoned_sends()

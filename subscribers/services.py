@@ -28,6 +28,8 @@ import logging
 import random
 import secrets as secret_tokens
 import smtplib
+import threading
+import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,7 +37,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.core.mail import get_connection
-from django.core.validators import validate_email
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.constants import OnConflict
@@ -51,7 +52,13 @@ from statuspage.errors import DomainError
 from statuspage.lookups import any_of_sql
 from statuspage.models import Page
 from statuspage.queue import enqueue_now, enqueue_on_commit
+from statuspage.worker import abandoned_jobs, current_job, forget_abandoned_jobs
 from subscribers import webhooks
+from subscribers.addresses import (
+    UndeliverableAddress,
+    WireAddress,
+    validate_subscriber_email,
+)
 from subscribers.csv_io import plan_import
 from subscribers.emails import PreparedUpdate, message_for, prepared_updates
 from subscribers.enums import DeliveryStatus, SubscriberKind
@@ -69,6 +76,17 @@ SYSTEM = Actor.system("notifications")
 # --- Subscribing ----------------------------------------------------------------------------
 
 
+def _check_email(email: str) -> str:
+    """The address as stored (trimmed, lower case); raises DomainError with the reason a mail
+    server would refuse it for (an address literal, a single-label domain, quotes …)."""
+    email = email.strip().lower()
+    try:
+        validate_subscriber_email(email)
+    except ValidationError as error:
+        raise DomainError(error.messages[0], field="email") from error
+    return email
+
+
 def _check_components(page: Page, components: Iterable[Component]) -> list[Component]:
     components = list(components)
     if any(c.page_id != page.pk for c in components):
@@ -81,7 +99,7 @@ def subscribe(page: Page, *, email: str, components: Iterable[Component] = ()) -
     enumeration); a confirmation email goes out at most once per SUBSCRIPTION_RESEND_AFTER."""
     if not page.allow_subscribers:
         raise DomainError("This page does not take subscriptions.")
-    email = email.strip().lower()
+    email = _check_email(email)
     components = _check_components(page, components)
     now = timezone.now()
     with transaction.atomic():
@@ -142,11 +160,7 @@ def add_subscriber(
     components: Iterable[Component] = (),
     skip_confirmation: bool = False,
 ) -> Subscriber:
-    email = email.strip().lower()
-    try:
-        validate_email(email)
-    except ValidationError as error:
-        raise DomainError("Enter a valid email address.", field="email") from error
+    email = _check_email(email)
     components = _check_components(page, components)
     with transaction.atomic():
         if Subscriber.objects.filter(page=page, email=email).exists():
@@ -481,22 +495,24 @@ def _enqueue_due(deliveries, organization_id: int) -> int:
     return _enqueue_batches(due, organization_id)
 
 
-def _enqueue_batches(ids: list[int], organization_id: int) -> int:
-    """Send jobs for these rows of one organisation, DELIVERY_BATCH_SIZE rows each."""
+def _enqueue_batches(ids: list[int], organization_id: int, *, at_front: bool = False) -> int:
+    """Send jobs for these rows of one organisation, DELIVERY_BATCH_SIZE rows each (rows a
+    dead worker held go to the front of the queue: they have waited already)."""
     size = settings.DELIVERY_BATCH_SIZE
     batches = [ids[i : i + size] for i in range(0, len(ids), size)]
+    options = {"at_front": True} if at_front else {}
     for batch in batches:
-        enqueue_now(SEND_JOB, batch, organization_id)
+        enqueue_now(SEND_JOB, batch, organization_id, **options)
     return len(batches)
 
 
 # --- Sending --------------------------------------------------------------------------------
 
 
-def _release(deliveries: list[ClaimedDelivery], error: Exception) -> int:
+def _release(deliveries: list[ClaimedDelivery], error: Exception, lease: Lease) -> int:
     """The connection died: these rows go back to pending for the next attempt."""
     for delivery in deliveries:
-        _mark_failed(delivery, error, permanent=False)
+        _mark_failed(delivery, error, permanent=False, lease=lease)
     return len(deliveries)
 
 
@@ -541,17 +557,97 @@ UPDATE {table} SET claimed_at = %s
 RETURNING id, attempts, update_id, subscriber_id"""
 
 
-def _claim(delivery_ids: list[int], organization_id: int) -> list[ClaimedDelivery]:
+LEASE_META = "delivery_lease"
+
+
+class Lease:
+    """A send job's hold on the rows it claimed. Its token is the rows' `claimed_at`, and
+    every write that renews or ends the hold is conditional on it (a fencing token): a job
+    whose lease ran out and was taken over finds it has lost the rows at its next renewal
+    and stops, and its late writes change nothing of the new holder's.
+
+    The job renews the lease every quarter of DELIVERY_LEASE_SECONDS while it sends (one
+    UPDATE, before the next message once that time has come), so a lease of a minute holds
+    for a batch of any length and a dead worker's rows are free a minute later at the most;
+    sooner once its RQ heartbeat has expired (`release_abandoned_sends`). Each message
+    starts within a quarter lease of a successful renewal, so while the rows are still ours.
+    Thread-safe: the lanes of a job share it."""
+
+    def __init__(self, token: datetime.datetime):
+        self.token = token
+        self.ids: list[int] = []
+        self.held: set[int] | None = None  # None: every claimed row, until a renewal says
+        self.interval = settings.DELIVERY_LEASE_SECONDS / 4
+        self.renew_at = time.monotonic() + self.interval
+        self.lock = threading.Lock()
+        self.job = current_job()
+        self._remember(token)
+
+    def _remember(self, *tokens: datetime.datetime) -> None:
+        """The tokens the rows may carry, in the RQ job (a Redis write per renewal)."""
+        if self.job is None:
+            return
+        self.job.meta[LEASE_META] = [t.isoformat() for t in tokens]
+        try:
+            self.job.save_meta()
+        except Exception:  # Redis away: this job's rows are freed by their lease running out
+            logger.warning("could not record the lease of job %s", self.job.id, exc_info=True)
+
+    def holds(self, delivery_id: int) -> bool:
+        return self.held is None or delivery_id in self.held
+
+    def renew_if_due(self) -> bool:
+        """Renew if a quarter lease has passed since the last time; returns whether it did
+        (so the caller flushes its marks first next time: unflushed rows are renewed too)."""
+        if time.monotonic() < self.renew_at:
+            return False
+        with self.lock:
+            if time.monotonic() >= self.renew_at:
+                self._renew()
+        return True
+
+    def _renew(self) -> None:
+        new = timezone.now()
+        self._remember(self.token, new)  # before the UPDATE: the rows carry one of the two
+        ids, ids_params = any_of_sql("id", self.ids, connection.vendor)
+        adapt = connection.ops.adapt_datetimefield_value
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(RENEW_SQL.format(table=Delivery._meta.db_table, ids=ids),
+                               [adapt(new), *ids_params, DeliveryStatus.PENDING,
+                                adapt(self.token)])  # fmt: skip
+                self.held = {pk for (pk,) in cursor.fetchall()}
+        except DatabaseError:  # no renewal, no sending: the rows wait for the lease to end
+            logger.warning("renewing a delivery lease failed; the job stops", exc_info=True)
+            self.held = set()
+            return
+        lost = len(self.ids) - len(self.held)
+        self.token, self.renew_at = new, time.monotonic() + self.interval
+        self._remember(new)
+        if lost and self.held == set():
+            logger.info("a send job lost its lease (or finished its rows): stops")
+
+
+RENEW_SQL = """
+UPDATE {table} SET claimed_at = %s
+ WHERE {ids} AND status = %s AND claimed_at = %s
+RETURNING id"""
+
+
+def _claim(delivery_ids: list[int], organization_id: int) -> tuple[list[ClaimedDelivery], Lease]:
     """Take the organisation's rows no one else is sending: pending, due (back-off over), and
     not leased, or leased by a job whose lease expired (its worker died). A row whose
     subscriber left after the fan-out (unsubscribed, quarantined) is withdrawn, never sent.
-    Returns the claimed rows, each with its subscriber, in key order. Plain tuples, not model
+    Returns the claimed rows, each with its subscriber, in key order, and the job's lease on
+    them (recorded in the RQ job before the claim, so that the sweep can release the rows of
+    a job whose worker died: `release_abandoned_sends`). Plain tuples, not model
     instances: loading the row's models cost more than sending it, and a join made the
     planner hash the whole subscriber table for each batch of a fresh backlog."""
     now = timezone.now()
     lease_expired = now - datetime.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
     ids, ids_params = any_of_sql("id", delivery_ids, connection.vendor)
     adapt = connection.ops.adapt_datetimefield_value
+    lease = Lease(now)
     with transaction.atomic():
         with connection.cursor() as cursor:
             sql = CLAIM_SQL.format(table=Delivery._meta.db_table, ids=ids)
@@ -573,7 +669,8 @@ def _claim(delivery_ids: list[int], organization_id: int) -> list[ClaimedDeliver
             else:  # left, or removed while the fan-out wrote the row
                 withdrawn.append(pk)
         _withdraw(withdrawn)
-    return claimed
+    lease.ids = [delivery.pk for delivery in claimed]
+    return claimed, lease
 
 
 def _withdraw(delivery_ids: list[int]) -> None:
@@ -634,8 +731,14 @@ def retry_delay(attempts: int, *, retry_after: float | None = None) -> datetime.
 
 
 def _mark_failed(
-    delivery: Delivery | ClaimedDelivery, error: Exception, *, permanent: bool
+    delivery: Delivery | ClaimedDelivery,
+    error: Exception,
+    *,
+    permanent: bool,
+    lease: Lease | None = None,
 ) -> None:
+    """Back to pending with a back-off, or failed for good. With the job's `lease`, only if
+    the job still holds the row (a row taken over is the new holder's to record)."""
     attempts = delivery.attempts + 1
     give_up = permanent or attempts >= settings.DELIVERY_MAX_ATTEMPTS
     reason = f"{type(error).__name__}: {error}"
@@ -645,11 +748,16 @@ def _mark_failed(
     elif not give_up:
         delay = retry_delay(attempts, retry_after=getattr(error, "retry_after", None))
         next_attempt_at = timezone.now() + delay
-    _by_ids([delivery.pk]).update(
-        status=DeliveryStatus.FAILED if give_up else DeliveryStatus.PENDING,
-        attempts=attempts, error=reason[:1000], claimed_at=None, next_attempt_at=next_attempt_at,
-    )  # fmt: skip
-    if permanent and delivery.subscriber.kind == SubscriberKind.EMAIL:
+    rows = _by_ids([delivery.pk])
+    with lease.lock if lease else contextlib.nullcontext():
+        if lease:
+            rows = rows.filter(claimed_at=lease.token)
+        changed = rows.update(
+            status=DeliveryStatus.FAILED if give_up else DeliveryStatus.PENDING,
+            attempts=attempts, error=reason[:1000], claimed_at=None,
+            next_attempt_at=next_attempt_at,
+        )  # fmt: skip
+    if changed and permanent and delivery.subscriber.kind == SubscriberKind.EMAIL:
         _count_hard_failure(delivery.subscriber.pk)
 
 
@@ -668,26 +776,55 @@ def _count_hard_failure(subscriber_id: int) -> None:
 
 
 def _send(backend, prepared: PreparedUpdate, delivery: ClaimedDelivery, built: tuple) -> None:
-    """`built` is `prepared.for_delivery(delivery)`: (recipient, message)."""
-    recipient, message = built
+    """`built` is `prepared.for_delivery(delivery)`: (the address on the wire, the message)."""
+    wire, message = built
     smtp = getattr(backend, "connection", None)
-    if isinstance(message, bytes) and isinstance(smtp, smtplib.SMTP):
-        refused = smtp.sendmail(prepared.envelope_sender, [recipient], message)
-        if refused:
-            raise smtplib.SMTPRecipientsRefused(refused)
+    if not isinstance(smtp, smtplib.SMTP):  # a non-SMTP backend (console, locmem)
+        if isinstance(message, bytes):
+            message = message_for(prepared.rendered, delivery, to=wire.header)
+        backend.send_messages([message])
         return
-    if isinstance(message, bytes):  # a non-SMTP backend (console, locmem): build it properly
-        message = message_for(prepared.rendered, delivery)
-    backend.send_messages([message])
+    if not isinstance(message, bytes):  # built in full: an encoding hid a placeholder
+        message = message.message().as_bytes(linesep="\r\n")
+    options = _mail_options(smtp, wire) if wire.needs_smtputf8 else ()
+    try:
+        refused = smtp.sendmail(prepared.envelope_sender, [wire.envelope], message, options)
+    finally:
+        smtp.command_encoding = "ascii"  # SMTPUTF8 switched it for this message only
+    if refused:
+        raise smtplib.SMTPRecipientsRefused(refused)
 
 
-def _send_webhook(delivery: Delivery) -> str:
+def _mail_options(smtp: smtplib.SMTP, wire: WireAddress) -> tuple[str, ...]:
+    """MAIL FROM's options for an address whose local part is not ASCII (RFC 6531)."""
+    smtp.ehlo_or_helo_if_needed()
+    if not smtp.has_extn("smtputf8"):
+        raise UndeliverableAddress(
+            "The mail server does not offer SMTPUTF8, which this address needs for the "
+            "non-ASCII letters before its @."
+        )
+    return ("SMTPUTF8", "BODY=8BITMIME") if smtp.has_extn("8bitmime") else ("SMTPUTF8",)
+
+
+def _is_permanent_outcome(error: Exception) -> bool:
+    """Whether a failure that is not the server's answer can never succeed: an address or
+    a message that cannot be encoded. Anything else (a bug, a lost database) is retried
+    with back-off, DELIVERY_MAX_ATTEMPTS times at most, like a deferral."""
+    return isinstance(error, UndeliverableAddress | UnicodeError)
+
+
+def _send_webhook(delivery: Delivery, lease: Lease) -> str:
     try:
         webhooks.post(delivery)
     except webhooks.WebhookError as error:
-        _mark_failed(delivery, error, permanent=error.permanent)
+        _mark_failed(delivery, error, permanent=error.permanent, lease=lease)
         webhooks.count_failure(delivery.subscriber)
         return "failed" if error.permanent else "retry"
+    except Exception as error:  # building the payload, or the request: this row alone fails
+        logger.exception("webhook delivery %s failed", delivery.pk)
+        permanent = _is_permanent_outcome(error)
+        _mark_failed(delivery, error, permanent=permanent, lease=lease)
+        return "failed" if permanent else "retry"
     SentMarker(1).add(delivery)
     return "sent"
 
@@ -702,30 +839,38 @@ def send_deliveries(delivery_ids: list[int], organization_id: int) -> dict[str, 
 
 
 def _send_batch(delivery_ids: list[int], organization_id: int) -> dict[str, int]:
-    claimed = _claim(delivery_ids, organization_id)
+    claimed, lease = _claim(delivery_ids, organization_id)
     counts = {"sent": 0, "failed": 0, "retry": 0}
     emails = [d for d in claimed if d.subscriber.kind == SubscriberKind.EMAIL and d.update_id]
     hooks = [d.pk for d in claimed if d.subscriber.kind == SubscriberKind.WEBHOOK]
     full = _by_ids(hooks).select_related("subscriber__page", "update__incident__page")
     for delivery in full.order_by("pk"):
+        lease.renew_if_due()
+        if not lease.holds(delivery.pk):  # taken over by another job: its to send
+            continue
         if delivery.update_id and delivery.update is None:  # deleted since the fan-out
             _withdraw([delivery.pk])
             continue
-        counts[_send_webhook(delivery)] += 1
+        counts[_send_webhook(delivery, lease)] += 1
     if not emails:
         return counts
-    prepared = prepared_updates({d.update_id for d in emails})  # each rendered once
-    _withdraw([d.pk for d in emails if d.update_id not in prepared])  # deleted meanwhile
+    prepared, unprepared = prepared_updates({d.update_id for d in emails})  # each rendered once
+    for delivery in emails:
+        if delivery.update_id in unprepared:  # its message could not be built: retried later
+            _mark_failed(delivery, unprepared[delivery.update_id], permanent=False, lease=lease)
+            counts["retry"] += 1
+    _withdraw([d.pk for d in emails if d.update_id not in prepared | unprepared])  # deleted
     emails = [d for d in emails if d.update_id in prepared]
     if not emails:
         return counts
     lanes = max(1, min(settings.DELIVERY_CONNECTIONS, len(emails)))
     chunks = [emails[i::lanes] for i in range(lanes)]
     if lanes == 1:
-        results = [_send_over_one_connection(chunks[0], prepared)]
+        results = [_send_over_one_connection(chunks[0], prepared, lease)]
     else:
         with ThreadPoolExecutor(max_workers=lanes) as pool:
-            futures = [pool.submit(contextvars.copy_context().run, _send_in_thread, chunk, prepared)
+            futures = [pool.submit(contextvars.copy_context().run, _send_in_thread, chunk,
+                                   prepared, lease)
                        for chunk in chunks]  # fmt: skip
             results = [future.result() for future in futures]
     for result in results:
@@ -734,42 +879,78 @@ def _send_batch(delivery_ids: list[int], organization_id: int) -> dict[str, int]
     return counts
 
 
-def _send_in_thread(deliveries: list[ClaimedDelivery], prepared: dict) -> dict[str, int]:
+def _send_in_thread(
+    deliveries: list[ClaimedDelivery], prepared: dict, lease: Lease
+) -> dict[str, int]:
     try:
         with _commits_without_waiting_for_the_disk():
-            return _send_over_one_connection(deliveries, prepared)
+            return _send_over_one_connection(deliveries, prepared, lease)
     finally:
         connection.close()  # each thread has its own database connection
 
 
-def _send_over_one_connection(deliveries: list[ClaimedDelivery], prepared: dict) -> dict[str, int]:
+def _build(prepared: dict, delivery: ClaimedDelivery) -> tuple | Exception:
+    """The delivery's (address, message), or what building it raised: one recipient whose
+    message cannot be built fails alone."""
+    try:
+        return prepared[delivery.update_id].for_delivery(delivery)
+    except Exception as error:
+        return error
+
+
+def _send_over_one_connection(
+    deliveries: list[ClaimedDelivery], prepared: dict, lease: Lease
+) -> dict[str, int]:
+    """Send each message over one SMTP connection and record its outcome. Whatever sending
+    one message raises fails that message alone (for good if it never can succeed); a
+    connection the failure broke is opened again, and only a server that is gone (timeout,
+    reset, refused) leaves the rest of the batch for a retry. The lease is renewed as the
+    loop goes (a clock check per message, an UPDATE per quarter lease); a row the job no
+    longer holds is skipped, the new holder sends it."""
     counts = {"sent": 0, "failed": 0, "retry": 0}
     marker = SentMarker(settings.DELIVERY_MARK_EVERY)
     smtp = get_connection()
     try:
         smtp.open()
     except Exception as error:  # the server is unreachable: everything waits for a retry
-        counts["retry"] = _release(deliveries, error)
+        counts["retry"] = _release(deliveries, error, lease)
         return counts
     # Every message is built before the first is sent, in one tight loop (~9 µs each, a few
     # MB for a batch): built between two sends, with the caches gone cold while the worker
     # waited for the server, the same work cost the send loop ~10 % of its throughput.
-    built = [prepared[delivery.update_id].for_delivery(delivery) for delivery in deliveries]
+    built = [_build(prepared, delivery) for delivery in deliveries]
     try:
         for index, delivery in enumerate(deliveries):
+            if lease.renew_at <= time.monotonic():
+                marker.flush()  # the renewal then sees them sent, not still ours
+                lease.renew_if_due()
+            if not lease.holds(delivery.pk):
+                continue
             try:
-                _send(smtp, prepared[delivery.update_id], delivery, built[index])
+                message = built[index]
+                if isinstance(message, Exception):
+                    raise message
+                _send(smtp, prepared[delivery.update_id], delivery, message)
+            except smtplib.SMTPServerDisconnected as error:
+                counts["retry"] += _release(deliveries[index:], error, lease)
+                break
             except smtplib.SMTPException as error:
-                if isinstance(error, smtplib.SMTPServerDisconnected):
-                    counts["retry"] += _release(deliveries[index:], error)
-                    break
                 # The server answered for this message alone: 4xx retries, 5xx is final.
                 permanent = _is_permanent(error)
-                _mark_failed(delivery, error, permanent=permanent)
+                _mark_failed(delivery, error, permanent=permanent, lease=lease)
                 counts["failed" if permanent else "retry"] += 1
             except OSError as error:  # timeouts, resets: the connection is gone
-                counts["retry"] += _release(deliveries[index:], error)
+                counts["retry"] += _release(deliveries[index:], error, lease)
                 break
+            except Exception as error:  # the address or message could not be encoded, or a bug
+                if not isinstance(error, UndeliverableAddress):
+                    logger.exception("delivery %s failed while being sent", delivery.pk)
+                permanent = _is_permanent_outcome(error)
+                _mark_failed(delivery, error, permanent=permanent, lease=lease)
+                counts["failed" if permanent else "retry"] += 1
+                if not _ready_for_the_next(smtp):
+                    counts["retry"] += _release(deliveries[index + 1 :], error, lease)
+                    break
             else:
                 marker.add(delivery)
                 counts["sent"] += 1
@@ -782,7 +963,59 @@ def _send_over_one_connection(deliveries: list[ClaimedDelivery], prepared: dict)
     return counts
 
 
+def _ready_for_the_next(backend) -> bool:
+    """After a failure inside a transaction (MAIL FROM accepted, then an error of ours), the
+    session is reset, or opened again if the reset fails. False: no connection to be had."""
+    smtp = getattr(backend, "connection", None)
+    if not isinstance(smtp, smtplib.SMTP):
+        return True
+    try:
+        smtp.rset()
+        return True
+    except Exception:
+        logger.warning("RSET failed; opening a new SMTP connection", exc_info=True)
+    try:
+        backend.close()
+    except Exception:
+        backend.connection = None
+    try:
+        backend.open()
+    except Exception:
+        return False
+    return True
+
+
 # --- The sweep ------------------------------------------------------------------------------
+
+
+def release_abandoned_sends() -> int:
+    """Free at once the rows of send jobs whose worker died (its RQ heartbeat expired, see
+    statuspage.worker), and hand them to new send jobs at the front of the queue; returns the
+    rows freed. Fenced like the job's own writes: only rows still carrying one of the lease
+    tokens the job recorded are freed, never rows another job has taken over since. Runs
+    every 15 seconds (PERIODIC_JOBS) and at the start of each sweep; without it a dead
+    worker's rows wait for their lease to run out (DELIVERY_LEASE_SECONDS)."""
+    jobs = abandoned_jobs(SEND_JOB)
+    freed = 0
+    for job in jobs:
+        tokens = [datetime.datetime.fromisoformat(t) for t in job.meta.get(LEASE_META, [])]
+        if not tokens or not job.args:
+            continue
+        rows = _by_ids(list(job.args[0])).filter(status=DeliveryStatus.PENDING,
+                                                 claimed_at__in=tokens)  # fmt: skip
+        by_organization: dict[int, list[int]] = {}
+        for pk, organization_id in rows.order_by("pk").values_list("pk", "organization_id"):
+            by_organization.setdefault(organization_id, []).append(pk)
+        if not by_organization:
+            continue
+        released = rows.update(claimed_at=None)
+        logger.warning("send job %s died with its worker: %s rows released", job.id, released)
+        freed += released
+        for organization_id, ids in by_organization.items():
+            _enqueue_batches(ids, organization_id, at_front=True)
+    if jobs:
+        forget_abandoned_jobs()
+    return freed
 
 
 def sweep(now: datetime.datetime | None = None) -> dict[str, int]:
@@ -792,6 +1025,7 @@ def sweep(now: datetime.datetime | None = None) -> dict[str, int]:
     died (lease expired). An event leaves the backlog once it is fanned out (for longer than
     a lease, so that a second fan-out running late has finished) and none of its rows is
     pending. A send job's rows all belong to one organisation (the job runs in its scope)."""
+    released = release_abandoned_sends()
     now = now or timezone.now()
     lease_expired = now - datetime.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
     waiting = now - datetime.timedelta(seconds=30)
@@ -835,4 +1069,4 @@ def sweep(now: datetime.datetime | None = None) -> dict[str, int]:
             settled.append(pk)
     EventBacklog.objects.with_scopes_disabled().filter(pk__in=settled).delete()
     return {"fan_outs": len(due_updates), "component_fan_outs": len(due_changes),
-            "send_jobs": jobs}  # fmt: skip
+            "send_jobs": jobs, "released": released}  # fmt: skip

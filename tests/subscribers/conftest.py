@@ -30,6 +30,7 @@ class SinkHandler:
     refuse: set[str] = field(default_factory=set)  # 550 for these recipients
     defer_first: int = 0  # 451 for the first N messages
     stall_seconds: float = 0.0
+    stall_first: int = 0  # stall only the first N messages (0: every one)
     seen: int = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -40,7 +41,7 @@ class SinkHandler:
 
     async def handle_DATA(self, server, session, envelope):
         self.seen += 1
-        if self.stall_seconds:
+        if self.stall_seconds and (not self.stall_first or self.seen <= self.stall_first):
             time.sleep(self.stall_seconds)
         if self.seen <= self.defer_first:
             return "451 4.3.0 Try again later"
@@ -54,9 +55,20 @@ class SinkHandler:
 
 @pytest.fixture
 def smtp_sink(settings):
+    """A sink that does not offer SMTPUTF8 (aiosmtpd's Controller does by default)."""
+    yield from _sink(settings, enable_SMTPUTF8=False)
+
+
+@pytest.fixture
+def smtp_sink_utf8(settings):
+    """A sink that offers SMTPUTF8 (RFC 6531): non-ASCII local parts go through."""
+    yield from _sink(settings, enable_SMTPUTF8=True)
+
+
+def _sink(settings, **server_options):
     handler = SinkHandler()
     port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller = Controller(handler, hostname="127.0.0.1", port=port, **server_options)
     controller.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"

@@ -15,7 +15,7 @@ from tests.subscribers.conftest import add_webhook
 
 pytestmark = pytest.mark.django_db
 T0 = datetime.datetime(2026, 12, 1, 12, 0, tzinfo=datetime.UTC)
-NOTHING = {"fan_outs": 0, "component_fan_outs": 0, "send_jobs": 0}
+NOTHING = {"fan_outs": 0, "component_fan_outs": 0, "send_jobs": 0, "released": 0}
 
 
 @pytest.fixture(autouse=True)

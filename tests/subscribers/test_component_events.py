@@ -173,10 +173,25 @@ def test_the_sweep_fans_out_a_change_whose_enqueue_was_lost(page, receiver):
         component_services.set_component_status(api, actor=ACTOR, status="degraded_performance")
     assert receiver.received == []
     with time_machine.travel(AT + datetime.timedelta(seconds=10), tick=False):
-        assert services.sweep() == {"fan_outs": 0, "component_fan_outs": 0, "send_jobs": 0}
+        assert services.sweep() == {
+            "fan_outs": 0,
+            "component_fan_outs": 0,
+            "send_jobs": 0,
+            "released": 0,
+        }
     with time_machine.travel(AT + datetime.timedelta(minutes=1), tick=False):
-        assert services.sweep() == {"fan_outs": 0, "component_fan_outs": 1, "send_jobs": 0}
-        assert services.sweep() == {"fan_outs": 0, "component_fan_outs": 0, "send_jobs": 0}
+        assert services.sweep() == {
+            "fan_outs": 0,
+            "component_fan_outs": 1,
+            "send_jobs": 0,
+            "released": 0,
+        }
+        assert services.sweep() == {
+            "fan_outs": 0,
+            "component_fan_outs": 0,
+            "send_jobs": 0,
+            "released": 0,
+        }
     assert [e["component_update"]["new_status"] for e in events(receiver)] == [
         "degraded_performance"
     ]
