@@ -100,15 +100,9 @@ class ResilientRedisCache(RedisCache):
         return not self.breaker.is_down
 
     def health(self) -> dict[str, str]:
-        """Readiness: a live PING, breaker or not (probes are rare; one that succeeds ends the
-        outage early, recovery hooks and all)."""
-        try:
-            self._cache.ping()
-        except ERRORS as error:
-            self.breaker.failed(error)
-        else:
-            if self.breaker.succeeded():
-                self._recovered()
+        """Readiness: a live PING, or while the breaker is open its state (a probe per
+        cooldown, as for any call: a frozen Redis does not make every probe wait)."""
+        self._guarded(None, self._cache.ping)
         return self.breaker.state()
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):

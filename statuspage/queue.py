@@ -69,19 +69,20 @@ def enqueue_now(job_path: str, *args: Any, queue: str = "default", **options: An
 
 
 def queue_health(queue: str = "default") -> dict[str, str]:
-    """Readiness: `ok` (a PING answered, or jobs run in-process), else `unavailable`. Pings
-    whatever the breaker says: probes are rare, and one that succeeds closes it early."""
+    """Readiness: `ok` (a PING answered, or jobs run in-process), else `unavailable`; while
+    the breaker is open, a PING once per cooldown, as for enqueueing."""
     if settings.JOBS_RUN_IN_PROCESS:
         return {"status": "ok", "mode": "in-process"}
     from redis.exceptions import RedisError
 
     breaker = queue_breaker(queue)
-    try:
-        _redis(settings.RQ_QUEUES[queue]["URL"]).ping()
-    except (RedisError, OSError) as error:
-        breaker.failed(error)
-    else:
-        breaker.succeeded()
+    if breaker.allow():
+        try:
+            _redis(settings.RQ_QUEUES[queue]["URL"]).ping()
+        except (RedisError, OSError) as error:
+            breaker.failed(error)
+        else:
+            breaker.succeeded()
     state = breaker.state()
     if state["status"] != "ok":
         state["effect"] = "jobs wait in the database; the periodic sweep enqueues them"
