@@ -57,12 +57,14 @@ class Breaker:
             self._log_if_due(now)
             return False
 
-    def failed(self, error: BaseException) -> None:
+    def failed(self, error: BaseException, *, trip: bool = True) -> None:
+        """Record a failure. With `trip=False` (a failure that cost nothing, such as a refused
+        connection) the outage is recorded and logged but the next call may try at once."""
         with self._lock:
             now = time.monotonic()
             self._failures += 1
             self.last_error = f"{type(error).__name__}: {error}"
-            self._retry_at = now + self.cooldown
+            self._retry_at = now + self.cooldown if trip else now
             if self.down_since is None:
                 self.down_since = time.time()
                 self._logged_at = now

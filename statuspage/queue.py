@@ -9,13 +9,16 @@ If Redis is unreachable at commit time the write has still succeeded; we rely on
 sweeps to pick the work up from the database, which is the source of truth. Enqueueing is
 bounded: short timeouts without retries (settings.REDIS_TIMEOUT), and after a failure a
 per-process breaker skips Redis for a few seconds, so a post with the queue gone costs at most
-one timeout. The outage is logged once per minute, not per job.
+one timeout. A failure that cost nothing (a refused connection) does not open the breaker,
+so the first enqueue after Redis returns (the sweep's, say) goes through. The outage is
+logged once per minute, not per job.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import time
 from typing import Any
 
 from django.conf import settings
@@ -58,11 +61,13 @@ def enqueue_now(job_path: str, *args: Any, queue: str = "default", **options: An
     breaker = queue_breaker(queue)
     if not breaker.allow():
         return False
+    started = time.monotonic()
     try:
         connection = _redis(settings.RQ_QUEUES[queue]["URL"])
         django_rq.get_queue(queue, connection=connection).enqueue(job_path, *args, **options)
     except (RedisError, OSError) as error:
-        breaker.failed(error)  # logged once per interval; the periodic sweep enqueues it again
+        # Logged once per interval; the periodic sweep enqueues the job again.
+        breaker.failed(error, trip=time.monotonic() - started > settings.REDIS_TIMEOUT / 5)
         return False
     breaker.succeeded()
     return True
