@@ -7,15 +7,22 @@
 
 The host → page map is cached (ids only) so that a cached public response is served without
 touching the database; services that change a page's slug or domain call `forget_hosts`.
+
+With the cache unreachable, hosts resolve from the database. Each process also keeps the last
+mapping it saw of every host that named a page (bounded by the number of pages), so that with
+the database down as well a host that resolved before still resolves, to serve what the
+public cache still holds.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import Error as DatabaseError
 from django.http import HttpRequest, HttpResponseNotFound
 from django.http.request import split_domain_port
 from django.template.loader import render_to_string
@@ -24,6 +31,7 @@ from django.utils.functional import SimpleLazyObject
 from django_scopes import scope
 
 from statuspage import publishing
+from statuspage.cache_backend import cache_is_available
 from statuspage.models import Page
 
 PREVIEW_PATH = re.compile(r"^/s/(?P<slug>[a-z0-9-]{1,63})(?P<rest>/.*)?$")
@@ -62,6 +70,24 @@ def find_page_for_host(host: str) -> Page | None:
     return pages.filter(custom_domain=host, custom_domain_verified_at__isnull=False).first()
 
 
+def _ref_for_host(host: str) -> PageRef | None:
+    """`find_page_for_host`'s answer as ids only: what a request without Redis reads each time."""
+    pages = Page.objects.with_scopes_disabled()
+    slug = page_slug_for_host(host)
+    if slug is not None:
+        pages = pages.filter(slug=slug)
+    else:
+        pages = pages.filter(custom_domain=host, custom_domain_verified_at__isnull=False)
+    found = pages.values_list("pk", "organization_id").first()
+    return PageRef(*found) if found else None
+
+
+def _ref_for_slug(slug: str) -> PageRef | None:
+    found = Page.objects.with_scopes_disabled().filter(slug=slug)
+    found = found.values_list("pk", "organization_id").first()
+    return PageRef(*found) if found else None
+
+
 def find_page_by_slug(slug: str) -> Page | None:
     pages = Page.objects.with_scopes_disabled().select_related("organization")
     return pages.filter(slug=slug).first()
@@ -75,23 +101,38 @@ def _preview_key(slug: str) -> str:
     return f"preview:{slug}"
 
 
+# Host (or preview) key → the page it named when this process last looked; only real pages.
+_last_known: dict[str, PageRef] = {}
+
+
 def _cached_ref(key: str, find) -> PageRef | None:
     cached = cache.get(key)
     if cached == NO_PAGE:
+        _last_known.pop(key, None)
         return None
     if cached is not None:
-        return PageRef(*cached)
-    page = find()
-    cache.set(key, (page.pk, page.organization_id) if page else NO_PAGE, HOST_MAP_TTL)
-    return PageRef(page.pk, page.organization_id) if page else None
+        ref = _last_known[key] = PageRef(*cached)
+        return ref
+    try:
+        ref = find()
+    except DatabaseError:
+        if key in _last_known:  # the database is down: the last mapping this process saw
+            return _last_known[key]
+        raise
+    cache.set(key, (ref.page_id, ref.organization_id) if ref else NO_PAGE, HOST_MAP_TTL)
+    if ref is None:
+        _last_known.pop(key, None)
+    else:
+        _last_known[key] = ref
+    return ref
 
 
 def resolve_host(host: str) -> PageRef | None:
-    return _cached_ref(_host_key(host), lambda: find_page_for_host(host))
+    return _cached_ref(_host_key(host), lambda: _ref_for_host(host))
 
 
 def resolve_preview_slug(slug: str) -> PageRef | None:
-    return _cached_ref(_preview_key(slug), lambda: find_page_by_slug(slug))
+    return _cached_ref(_preview_key(slug), lambda: _ref_for_slug(slug))
 
 
 def cached_host_ref(host: str) -> PageRef | None:
@@ -107,9 +148,14 @@ GENERATION_KEY = "host-map-generation"
 _remembered: dict[str, tuple[str, PageRef]] = {}
 
 
-def page_and_version_for_host(host: str) -> tuple[PageRef, str] | None:
+def page_and_version_for_host(host: str) -> tuple[PageRef, int] | None:
     """For the WSGI fast path: the host's page (cached mapping only) and its content version;
-    None when the mapping is not cached."""
+    None when the mapping is not cached, for the app host, and while the cache is unreachable
+    (Django's path then resolves from the database, which may have moved on since). The
+    version comes from the mirror, else from `publishing.content_version` (the database, or
+    with it down the last version this process saw)."""
+    if host == settings.APP_HOST or not cache_is_available():
+        return None
     remembered = _remembered.get(host)
     if remembered is not None:
         generation, ref = remembered
@@ -124,7 +170,11 @@ def page_and_version_for_host(host: str) -> tuple[PageRef, str] | None:
     if ref is None:
         return None
     _remembered[host] = (generation, ref)  # only hosts of real pages: bounded
-    return ref, publishing.content_version(ref.page_id)
+    _last_known[_host_key(host)] = ref
+    try:
+        return ref, publishing.content_version(ref.page_id)
+    except DatabaseError:  # no mirror, no database, never seen: Django's path decides
+        return None
 
 
 def forget_hosts(*, slugs: tuple[str, ...] = (), domains: tuple[str | None, ...] = ()) -> None:
@@ -133,8 +183,29 @@ def forget_hosts(*, slugs: tuple[str, ...] = (), domains: tuple[str | None, ...]
     keys = [_host_key(f"{slug}.{settings.BASE_DOMAIN}") for slug in slugs]
     keys += [_preview_key(slug) for slug in slugs]
     keys += [_host_key(domain) for domain in domains if domain]
+    for key in keys:
+        _last_known.pop(key, None)
     cache.delete_many(keys)
-    publishing.replace_token(GENERATION_KEY)
+    if not publishing.replace_token(GENERATION_KEY):
+        # The cache is unreachable: if it comes back with its old data, these keys would
+        # still name the old page (maybe for another tenant's new page) until they expire.
+        with _unforgotten_lock:
+            _unforgotten.update(keys)
+
+
+_unforgotten: set[str] = set()
+_unforgotten_lock = threading.Lock()
+
+
+def forget_after_outage() -> None:
+    """Cache recovery hook (settings.CACHES OPTIONS): the forgets that failed during the
+    outage, again. (A process that died meanwhile leaves them to HOST_MAP_TTL.)"""
+    with _unforgotten_lock:
+        keys = list(_unforgotten)
+        _unforgotten.clear()
+    if keys:
+        cache.delete_many(keys)
+        publishing.replace_token(GENERATION_KEY)
 
 
 def unknown_host_response(request: HttpRequest) -> HttpResponseNotFound:

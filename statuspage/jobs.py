@@ -15,3 +15,10 @@ def send_invitation_job(invitation_id: int) -> None:
         )
     if invitation is not None:
         send_invitation_email(invitation)
+
+
+def reconcile_content_versions_job() -> int:
+    """Periodic: push content versions whose Redis mirror update failed (see publishing)."""
+    from statuspage.publishing import reconcile_mirrors
+
+    return reconcile_mirrors()

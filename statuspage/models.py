@@ -5,6 +5,8 @@ outside `scope(organization=...)` raises instead of returning every tenant's row
 cross-tenant reads (host → page, a user's memberships) say so with `with_scopes_disabled()`.
 """
 
+import secrets
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import RegexValidator
 from django.db import models
@@ -139,6 +141,13 @@ accent_color_validator = RegexValidator(
 )
 
 
+def initial_content_version() -> int:
+    """Random, as each step up is (statuspage.publishing), so a page id and version never name
+    two different contents, even after a database restore; below 2**53 to stay exact in Redis's
+    Lua numbers."""
+    return secrets.randbelow(2**40) + 1
+
+
 class Page(models.Model):
     """A public status page: its own subdomain, optional custom domain, branding and switches."""
 
@@ -166,13 +175,28 @@ class Page(models.Model):
     update_reminder_minutes = models.PositiveIntegerField(default=30)
     # Getting-started checklist: the one step we cannot observe from data.
     embed_viewed_at = models.DateTimeField(null=True, blank=True)
+    # What keys the cached public responses (statuspage.publishing): a number every write that
+    # changes what visitors see raises in its transaction. Redis mirrors it for the fast path;
+    # False here until the mirror has the new value (the reconcile step finds these).
+    content_version = models.PositiveBigIntegerField(
+        default=initial_content_version, editable=False
+    )
+    is_version_mirrored = models.BooleanField(default=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ScopedManager(organization="organization")
 
     class Meta:
-        indexes = [models.Index(fields=["organization", "name"])]
+        indexes = [
+            models.Index(fields=["organization", "name"]),
+            # Across tenants on purpose: the reconcile step reads the few unmirrored pages.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(is_version_mirrored=False),
+                name="page_version_unmirrored",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

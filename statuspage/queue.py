@@ -5,19 +5,28 @@ commits: on an RQ worker when REDIS_URL is set, or synchronously in-process when
 embedded `make run` mode and the default test setting). Jobs are named by dotted path so the app
 that enqueues never imports the app that does the work.
 
-If Redis is unreachable at commit time the write has still succeeded; we log and rely on the
-periodic sweeps to pick the work up from the database, which is the source of truth.
+If Redis is unreachable at commit time the write has still succeeded; we rely on the periodic
+sweeps to pick the work up from the database, which is the source of truth. Enqueueing is
+bounded: short timeouts without retries (settings.REDIS_TIMEOUT), and after a failure a
+per-process breaker skips Redis for a few seconds, so a post with the queue gone costs at most
+one timeout. A failure that cost nothing (a refused connection) does not open the breaker,
+so the first enqueue after Redis returns (the sweep's, say) goes through. The outage is
+logged once per minute, not per job.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import time
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils.module_loading import import_string
+
+from statuspage.breaker import Breaker, breaker_for
+from statuspage.cache_backend import redis_label
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +37,17 @@ def _redis(url: str):
     makes a new one per call: each enqueue opened a TCP connection, and redis-py read its own
     package metadata for CLIENT SETINFO (~5 ms; a fan-out to 100,000 enqueues 100 jobs)."""
     from redis import Redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
-    return Redis.from_url(url, driver_info=None)
+    timeout = settings.REDIS_TIMEOUT
+    return Redis.from_url(url, driver_info=None, socket_connect_timeout=timeout,
+                          socket_timeout=timeout, retry=Retry(NoBackoff(), 0))  # fmt: skip
+
+
+def queue_breaker(queue: str = "default") -> Breaker:
+    name = f"queue redis at {redis_label(settings.RQ_QUEUES[queue]['URL'])}"
+    return breaker_for(name, cooldown=settings.REDIS_BREAKER_COOLDOWN)
 
 
 def enqueue_now(job_path: str, *args: Any, queue: str = "default", **options: Any) -> bool:
@@ -40,13 +58,40 @@ def enqueue_now(job_path: str, *args: Any, queue: str = "default", **options: An
     import django_rq
     from redis.exceptions import RedisError
 
+    breaker = queue_breaker(queue)
+    if not breaker.allow():
+        return False
+    started = time.monotonic()
     try:
         connection = _redis(settings.RQ_QUEUES[queue]["URL"])
         django_rq.get_queue(queue, connection=connection).enqueue(job_path, *args, **options)
-    except RedisError:
-        logger.warning("could not enqueue %s%r; the periodic sweep will retry", job_path, args)
+    except (RedisError, OSError) as error:
+        # Logged once per interval; the periodic sweep enqueues the job again.
+        breaker.failed(error, trip=time.monotonic() - started > settings.REDIS_TIMEOUT / 5)
         return False
+    breaker.succeeded()
     return True
+
+
+def queue_health(queue: str = "default") -> dict[str, str]:
+    """Readiness: `ok` (a PING answered, or jobs run in-process), else `unavailable`; while
+    the breaker is open, a PING once per cooldown, as for enqueueing."""
+    if settings.JOBS_RUN_IN_PROCESS:
+        return {"status": "ok", "mode": "in-process"}
+    from redis.exceptions import RedisError
+
+    breaker = queue_breaker(queue)
+    if breaker.allow():
+        try:
+            _redis(settings.RQ_QUEUES[queue]["URL"]).ping()
+        except (RedisError, OSError) as error:
+            breaker.failed(error)
+        else:
+            breaker.succeeded()
+    state = breaker.state()
+    if state["status"] != "ok":
+        state["effect"] = "jobs wait in the database; the periodic sweep enqueues them"
+    return state
 
 
 def enqueue_on_commit(job_path: str, *args: Any, queue: str = "default", **options: Any) -> None:

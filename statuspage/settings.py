@@ -126,7 +126,17 @@ if os.environ.get("TEST_DATABASE_NAME"):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache and job queue -----------------------------------------------------------
+# Two roles, ideally two Redis instances with different memory policies (docker-compose.yml):
+# the job queue must never evict (REDIS_URL), the cache should (CACHE_REDIS_URL, default the
+# same as REDIS_URL). Neither is a source of truth: with either unreachable requests degrade
+# (statuspage.cache_backend, statuspage.queue) and writes still commit.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL", "") or REDIS_URL
+# Connect and reply timeout (seconds) of the cache and of enqueueing (not of a worker's
+# blocking reads): a request pays at most this once per outage, then the breaker skips Redis.
+REDIS_TIMEOUT = float(os.environ.get("REDIS_TIMEOUT", "") or 0.25)
+# Seconds each process skips a Redis (cache or queue) after a failure, before trying again.
+REDIS_BREAKER_COOLDOWN = 5.0
 # Without Redis, jobs run synchronously in-process right after the transaction commits.
 JOBS_RUN_IN_PROCESS = not REDIS_URL
 RQ_QUEUES = {
@@ -134,17 +144,40 @@ RQ_QUEUES = {
 }
 # Jobs run in the worker process, not in a fork per job (statuspage/worker.py says why).
 RQ = {"WORKER_CLASS": "statuspage.worker.Worker"}
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "sp"),
+
+
+def redis_cache(url: str) -> dict[str, object]:
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return {
+        "BACKEND": "statuspage.cache_backend.ResilientRedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "sp"),
+        "OPTIONS": {
             # No CLIENT SETINFO on connect: redis-py reads its own package metadata for it,
             # ~3 ms and two round trips per new connection.
-            "OPTIONS": {"driver_info": None},
-        }
+            "driver_info": None,
+            "socket_connect_timeout": REDIS_TIMEOUT,
+            "socket_timeout": REDIS_TIMEOUT,
+            # No retries: the breaker decides when to try again (redis-py's default schedule
+            # turned one frozen server into ~15 s per request).
+            "retry": Retry(NoBackoff(), 0),
+            "retry_on_timeout": False,
+            # Seconds the breaker skips Redis after a failure; seconds between log lines.
+            "BREAKER_COOLDOWN": REDIS_BREAKER_COOLDOWN,
+            "LOG_INTERVAL": 60.0,
+            # Run when Redis answers again, before the call that found it up.
+            "RECOVERY_HOOKS": [
+                "statuspage.publishing.reconcile_after_outage",
+                "statuspage.hosts.forget_after_outage",
+            ],
+        },
     }
+
+
+if CACHE_REDIS_URL:
+    CACHES = {"default": redis_cache(CACHE_REDIS_URL)}
 else:
     # Shared by every local process (the server and the periodic-jobs runner of `make run`),
     # so a content-version bump made by one is seen by the other.
@@ -256,7 +289,7 @@ CSRF_TRUSTED_ORIGINS = [
 ]
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_REDIRECT_EXEMPT = [r"^internal/", r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^internal/", r"^healthz(/ready)?$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
@@ -288,6 +321,8 @@ PERIODIC_JOBS: list[tuple[str, int]] = [
     # A dead worker's send jobs, released as soon as its heartbeat expires (statuspage.worker).
     ("subscribers.jobs.release_abandoned_sends_job", 15),
     ("incidents.jobs.responder_checks_job", 60),
+    # Content versions whose Redis mirror update failed (statuspage.publishing); usually none.
+    ("statuspage.jobs.reconcile_content_versions_job", 10),
 ]
 
 # --- Subscribers ----------------------------------------------------------------------------

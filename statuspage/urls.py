@@ -11,6 +11,7 @@ from statuspage.views import internal, root
 urlpatterns = [
     path("", root.home, name="home"),
     path("healthz", internal.health, name="health"),
+    path("healthz/ready", internal.readiness, name="readiness"),
     path("internal/tls-ask", internal.tls_ask, name="tls-ask"),
     path("accounts/", include("statuspage.account_urls")),
     path("api/v1/", include("statuspage.api_urls")),

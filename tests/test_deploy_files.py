@@ -43,7 +43,7 @@ def assert_entry_point_exists(command: list[str]) -> None:
 
 
 def test_compose_services_are_the_production_shape():
-    assert set(compose_services()) == APP_SERVICES | {"postgres", "redis", "mailpit"}
+    assert set(compose_services()) == APP_SERVICES | {"postgres", "redis", "redis-cache", "mailpit"}
 
 
 def test_compose_app_services_are_the_ones_built_from_the_dockerfile():
@@ -83,6 +83,19 @@ def test_compose_backing_services_have_healthchecks():
     assert services["mailpit"]["image"] == "axllent/mailpit"
     assert "healthcheck" in services["postgres"]
     assert "healthcheck" in services["redis"]
+    assert services["redis-cache"]["image"] == "redis:7"
+    assert "healthcheck" in services["redis-cache"]
+
+
+def test_compose_queue_redis_never_evicts_and_the_cache_redis_does():
+    queue, cache = (
+        compose_services()["redis"]["command"],
+        compose_services()["redis-cache"]["command"],
+    )
+    assert queue[queue.index("--maxmemory-policy") + 1] == "noeviction"
+    assert queue[queue.index("--appendonly") + 1] == "yes"
+    assert cache[cache.index("--maxmemory-policy") + 1] == "allkeys-lru"
+    assert "--maxmemory" in cache
 
 
 def test_compose_environment_is_documented_in_env_example():
@@ -96,6 +109,7 @@ def test_compose_environment_is_production_like():
     assert environment["DEBUG"] == "false"
     assert environment["EMAIL_URL"] == "smtp://mailpit:1025"
     assert environment["REDIS_URL"] == "redis://redis:6379/0"
+    assert environment["CACHE_REDIS_URL"] == "redis://redis-cache:6379/0"
     assert environment["DATABASE_URL"].startswith("postgres://")
     assert environment["DATABASE_URL"].endswith("@postgres:5432/statuspage")
 
