@@ -258,6 +258,7 @@ def is_cacheable(response: HttpResponse) -> bool:
         and "public" in cache_control
         and not response.cookies
         and not getattr(response, "streaming", False)
+        and not getattr(response, "is_last_good_copy", False)
     )
 
 
@@ -370,7 +371,9 @@ def serve_last_good(request: HttpRequest, page_id: int, variant: str | None) -> 
     copy = find_last_good(page_id, variant) if variant is not None else None
     if copy is None:
         return outage.public_unavailable_response(request.path)
-    return django_response(stale_entry(copy), request)
+    response = django_response(stale_entry(copy), request)
+    response.is_last_good_copy = True  # type: ignore[attr-defined]  # never stored as current
+    return response
 
 
 def _page_time_zone(request: HttpRequest) -> str:

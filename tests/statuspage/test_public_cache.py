@@ -392,6 +392,8 @@ def test_with_the_database_down_the_last_good_page_is_served_with_a_notice(
     )
     assert gzip.decompress(zipped.content) == stale.content
     assert stale["ETag"] != good["ETag"] and again.status_code == 304
+    back = public_client.get("/")  # the database is back: rendered, not the stale copy
+    assert back.status_code == 200 and b"Live updates are delayed" not in back.content
 
 
 def test_with_the_database_down_json_is_served_as_it_was_with_a_header(
