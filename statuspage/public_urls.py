@@ -56,3 +56,6 @@ public_patterns = [
 urlpatterns = [
     path("", include((public_patterns, "public"))),
 ]
+
+handler404 = "statuspage.views.public.not_found"
+handler500 = "statuspage.views.errors.server_error"

@@ -22,3 +22,6 @@ urlpatterns = [
     path("console/<slug:page_slug>/subscribers/", include("subscribers.urls")),
     path("console/<slug:page_slug>/postmortems/", include("postmortems.urls")),
 ]
+
+# With the database unreachable: a plain 503 (console, API, intake) or a page's last good copy.
+handler500 = "statuspage.views.errors.server_error"

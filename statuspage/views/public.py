@@ -18,10 +18,21 @@ from components.models import Component
 from incidents.queries import get_incident_for_page, history_incidents
 from postmortems.queries import find_postmortem, preview_allows, published_postmortems
 from statuspage.page_urls import public_base_url
-from statuspage.public_cache import cache_publicly, mark_public
+from statuspage.public_cache import (
+    InvalidParameter,
+    cache_publicly,
+    mark_public,
+    positive_int_param,
+    public_id_param,
+)
 from statuspage.public_site import add_months, load_front_page, month_start
 
 HISTORY_MONTHS = 3
+# Ten years back, three months a page: what a page's history can hold, and the bound on the
+# history variants one client can make the cache store.
+HISTORY_MAX_PAGES = 40
+history_page = positive_int_param(HISTORY_MAX_PAGES)
+NOTHING_HERE = "There is nothing at this address."
 CSP_NOT_FRAMED = "frame-ancestors 'none'"
 CSP_FRAMEABLE = "frame-ancestors *"
 
@@ -35,6 +46,12 @@ def page_not_found(request, message="There is no such incident on this page."):
     response = render(request, "public/404.html", {"page": request.page, "message": message},
                       status=404)  # fmt: skip
     return not_framed(response)
+
+
+def not_found(request, exception=None):
+    """The public URLconf's handler404, and the answer to a query value no page has: one body
+    for every such address, so the cache keeps one 404 per page (public_cache)."""
+    return mark_public(page_not_found(request, NOTHING_HERE))
 
 
 @require_safe
@@ -61,6 +78,7 @@ def incident_detail(request, incident_id):
 
 
 @require_safe
+@cache_publicly(bypass=("preview",))
 def incident_postmortem(request, incident_id):
     """The published report; a console preview link (signed, one hour) shows a draft,
     uncached, exactly as it will look."""
@@ -77,20 +95,22 @@ def incident_postmortem(request, incident_id):
     response = not_framed(render(request, "public/postmortem.html", context))
     if preview:
         response["Cache-Control"] = "private, no-store"
-        return response
-    return mark_public(response)
+    return response
 
 
 @require_safe
-@cache_publicly()
+@cache_publicly(query={"page": history_page, "component": public_id_param})
 def history(request):
     page = request.page
     zone = zoneinfo.ZoneInfo(page.time_zone)
     try:
-        offset = max(0, int(request.GET.get("page", "0")))
-    except ValueError:
-        offset = 0
-    component_id = request.GET.get("component", "")
+        offset = int(history_page(request.GET.get("page", "")) or 0)
+        component_id = public_id_param(request.GET.get("component", ""))
+    except InvalidParameter:
+        return not_found(request)
+    components = list(Component.objects.filter(page=page).order_by("name"))
+    if component_id and component_id not in {c.public_id for c in components}:
+        return page_not_found(request, "There is no such component on this page.")
     this_month = month_start(timezone.localtime(timezone.now(), zone).date())
     newest = add_months(this_month, -offset * HISTORY_MONTHS)
     months = [add_months(newest, -i) for i in range(HISTORY_MONTHS)]
@@ -114,7 +134,7 @@ def history(request):
         "offset": offset,
         "older": offset + 1,
         "newer": offset - 1 if offset > 0 else None,
-        "components": list(Component.objects.filter(page=page).order_by("name")),
+        "components": components,
         "component_id": component_id,
     }
     return not_framed(render(request, "public/history.html", context))

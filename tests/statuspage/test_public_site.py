@@ -209,7 +209,9 @@ def test_badge_and_embed(public_client, page, layout):
     badge = public_client.get("/badge.svg")
     assert badge["Content-Type"] == "image/svg+xml"
     assert b"All Systems Operational" in badge.content
-    assert badge["Cache-Control"] == "public, max-age=30, stale-while-revalidate=30"
+    assert badge["Cache-Control"] == (
+        "public, max-age=30, stale-while-revalidate=30, stale-if-error=86400"
+    )
     script = public_client.get("/embed.js")
     assert script["Content-Type"] == "application/javascript; charset=utf-8"
     assert f"http://acme.{BASE_DOMAIN}".encode() in script.content
