@@ -240,6 +240,9 @@ class ApiKey(models.Model):
     public_id = PublicIdField()
     name = models.CharField(max_length=100)
     access = models.CharField(max_length=16, choices=Access.choices, default=Access.RESPONDER)
+    # Subscribers' email addresses and webhook URLs: admin keys read them anyway; a read-only or
+    # responder key only with this scope (console viewers and responders never see them).
+    can_read_personal_data = models.BooleanField(default=False)
     # Empty: every page of the organisation.
     pages = models.ManyToManyField(Page, blank=True, related_name="+")
     prefix = models.CharField(max_length=12, unique=True)
@@ -260,3 +263,7 @@ class ApiKey(models.Model):
         return {"read_only": Role.VIEWER, "responder": Role.RESPONDER, "admin": Role.ADMIN}[
             self.access
         ]
+
+    @property
+    def reads_personal_data(self) -> bool:
+        return self.can_read_personal_data or self.role.includes(Role.ADMIN)

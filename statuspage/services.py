@@ -578,6 +578,7 @@ def create_api_key(
     name: str,
     access: str,
     pages: list[Page] = (),  # type: ignore[assignment]
+    can_read_personal_data: bool = False,
 ) -> tuple[ApiKey, str]:
     """The key and its secret, which is shown this once and stored only as a hash."""
     if not (name or "").strip():
@@ -588,11 +589,13 @@ def create_api_key(
     raw = f"sp_{prefix}_{secrets.token_urlsafe(32)}"
     with transaction.atomic(), scope(organization=organization.pk):
         key = ApiKey.objects.create(organization=organization, name=name.strip(), access=access,
+                                    can_read_personal_data=can_read_personal_data,
                                     prefix=prefix, key_hash=hash_api_key(raw),
                                     created_by=actor.user)  # fmt: skip
         key.pages.set(pages)
         record_audit(organization, actor=actor, verb="api_key.created", target=key,
-                     after={"name": key.name, "access": access})  # fmt: skip
+                     after={"name": key.name, "access": access,
+                            "can_read_personal_data": can_read_personal_data})  # fmt: skip
     return key, raw
 
 
