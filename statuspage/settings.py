@@ -95,10 +95,16 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: what reaches no other middleware (static files, unknown hosts) gets a
+    # Permissions-Policy and a restrictive CSP too.
+    "statuspage.security_headers.BaselineHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "statuspage.hosts.HostRoutingMiddleware",
     "statuspage.public_cache.PublicCacheMiddleware",
+    # Inside the public cache, so the policy it sets is stored (and served by the fast path)
+    # with each public response; sets request.csp_nonce for console templates.
+    "statuspage.security_headers.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
