@@ -123,8 +123,23 @@ def password_change(request):
     return render(request, "accounts/password_change.html", {"form": form}, status=status)
 
 
+# Reset emails: per client address, and per address asked for (nobody can flood a mailbox).
+RESET_LIMITS = {"client": (10, 3600), "email": (3, 3600)}
+
+
+def password_reset_allowed(request, email: str) -> bool:
+    client_ok = throttle.allow("reset-client", client_key(request),
+                               limit=RESET_LIMITS["client"][0],
+                               window_seconds=RESET_LIMITS["client"][1])  # fmt: skip
+    email_ok = throttle.allow("reset-email", email.strip().lower(),
+                              limit=RESET_LIMITS["email"][0],
+                              window_seconds=RESET_LIMITS["email"][1])  # fmt: skip
+    return client_ok and email_ok
+
+
 class PasswordResetView(auth_views.PasswordResetView):
-    """Answers the same whether or not an account uses the address."""
+    """Answers the same whether or not an account uses the address, and whether or not a
+    limit held the email back (so neither can be probed)."""
 
     form_class = PasswordResetForm
     template_name = "accounts/password_reset.html"
@@ -132,6 +147,11 @@ class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "emails/password_reset.txt"
     html_email_template_name = "emails/password_reset.html"
     success_url = reverse_lazy("accounts:password-reset-sent")
+
+    def form_valid(self, form):
+        if not password_reset_allowed(self.request, form.cleaned_data["email"]):
+            return redirect(self.success_url)
+        return super().form_valid(form)
 
     def form_invalid(self, form):
         return self.render_to_response(self.get_context_data(form=form), status=400)

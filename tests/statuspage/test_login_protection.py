@@ -115,3 +115,15 @@ def test_sign_up_is_rate_limited_per_client_address(settings):
         response.content.decode()
     )
     assert via_proxy(VICTIM_HOME).post("/accounts/signup/", {"email": "y"}).status_code == 400
+
+
+def test_password_reset_emails_are_limited_per_address_asked_for(victim, mailoutbox):
+    statuses = [
+        via_proxy(f"198.51.100.{n + 1}")
+        .post("/accounts/password/reset/", {"email": victim.email})
+        .status_code
+        for n in range(5)
+    ]
+    # The same answer every time; only three emails reach the mailbox.
+    assert statuses == [302] * 5
+    assert [message.to for message in mailoutbox] == [[victim.email]] * 3
