@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import secrets
 
-from django.conf import settings
-
 PERMISSIONS_POLICY = ", ".join(
     f"{feature}=()"
     for feature in (
@@ -55,12 +53,12 @@ FALLBACK_POLICY = (
 
 
 def console_policy(nonce: str) -> str:
-    # Images: the console shows a page's logo from its public host (a subdomain or a custom
-    # domain). Workers: the API reference (Redoc) runs its search in a blob: worker.
+    # Images are ours only (a page's logo through its /s/<slug>/ preview): Redoc's "powered
+    # by" logo from its CDN stays out. Workers: Redoc runs its search in a blob: worker.
     return (
         f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; "
         "style-src 'self' 'unsafe-inline'; "
-        f"img-src 'self' data: {settings.SITE_SCHEME}:; font-src 'self'; connect-src 'self'; "
+        "img-src 'self' data:; font-src 'self'; connect-src 'self'; "
         "worker-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'self'; "
         "frame-ancestors 'none'"
     )

@@ -30,7 +30,7 @@ def test_console_policy_has_a_fresh_nonce_per_request(console_client):
     assert nonce_of(first) != nonce_of(second)
     assert first["Content-Security-Policy"] == (
         f"default-src 'self'; script-src 'self' 'nonce-{nonce_of(first)}'; "
-        "style-src 'self' 'unsafe-inline'; img-src 'self' data: http:; font-src 'self'; "
+        "style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; "
         "connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; "
         "form-action 'self'; frame-ancestors 'none'"
     )
