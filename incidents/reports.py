@@ -8,9 +8,7 @@ the start to the resolution, backfilled incidents included.
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 import zoneinfo
 from dataclasses import dataclass
 
@@ -19,6 +17,7 @@ from django.utils.html import escape
 
 from incidents.enums import IncidentKind
 from incidents.models import Incident
+from statuspage.csv_export import to_csv
 from statuspage.models import Page
 
 
@@ -83,23 +82,23 @@ def mtta_mttr(page: Page, *, period: str = "month", by: str = "", since=None) ->
     return [rows[key] for key in sorted(rows)]
 
 
+REPORT_COLUMNS = [
+    "period",
+    "group",
+    "incidents",
+    "acknowledged",
+    "never_acknowledged",
+    "mtta_minutes",
+    "resolved",
+    "mttr_minutes",
+]
+
+
 def as_csv(rows: list[ReportRow]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        [
-            "period",
-            "group",
-            "incidents",
-            "acknowledged",
-            "never_acknowledged",
-            "mtta_minutes",
-            "resolved",
-            "mttr_minutes",
-        ]
-    )
-    for r in rows:
-        writer.writerow(
+    """The report as CSV; a group is a category or a team's name, which could start a formula."""
+    return to_csv(
+        REPORT_COLUMNS,
+        (
             [
                 r.period.isoformat(),
                 r.group,
@@ -110,8 +109,9 @@ def as_csv(rows: list[ReportRow]) -> str:
                 r.resolved,
                 "" if r.mttr_minutes is None else r.mttr_minutes,
             ]
-        )
-    return out.getvalue()
+            for r in rows
+        ),
+    )
 
 
 def bar_chart_svg(rows: list[ReportRow], *, metric: str = "mttr_minutes") -> str:

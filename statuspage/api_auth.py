@@ -82,6 +82,20 @@ class HasAccess(permissions.BasePermission):
         return key.role.includes(getattr(view, "write_role", Role.ADMIN))
 
 
+class ReadsPersonalData(permissions.BasePermission):
+    """Subscribers' email addresses and webhook URLs: an admin key, or one with the personal
+    data scope (console viewers and responders never see them)."""
+
+    message = (
+        "This API key may not read personal data (subscribers' email addresses and webhook "
+        "URLs): use an admin key, or one with the personal data scope."
+    )
+
+    def has_permission(self, request, view):
+        key = request.auth
+        return key is not None and key.reads_personal_data
+
+
 def page_for_key(key: ApiKey, page_id: str) -> Page:
     """The key's page named by `page_id`; 404 for another organisation's or a page the key
     is not allowed to touch."""

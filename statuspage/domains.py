@@ -6,11 +6,17 @@ Verification reads one TXT record through the resolver named by `settings.DNS_TX
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.module_loading import import_string
+
+if TYPE_CHECKING:
+    from statuspage.models import Page
 
 VERIFICATION_PREFIX = "_statuspage-verification"
 TXT_VALUE_PREFIX = "statuspage-verification="
@@ -63,3 +69,12 @@ def domain_proves_token(domain: str, token: str) -> bool:
     return any(
         value.strip() == expected for value in txt_resolver()(verification_record_name(domain))
     )
+
+
+def claim_has_lapsed(page: Page, *, now: datetime.datetime | None = None) -> bool:
+    """An unverified claim lasts CUSTOM_DOMAIN_CLAIM_DAYS from when it was made; a lapsed one
+    can no longer be verified (saving the domain again starts a new claim)."""
+    if page.custom_domain_verified_at or not page.custom_domain_claimed_at:
+        return False
+    age = (now or timezone.now()) - page.custom_domain_claimed_at
+    return age > datetime.timedelta(days=settings.CUSTOM_DOMAIN_CLAIM_DAYS)

@@ -167,9 +167,13 @@ class Page(models.Model):
     show_severity = models.BooleanField(default=True)
     allow_subscribers = models.BooleanField(default=True)
     allow_feeds = models.BooleanField(default=True)
-    # Custom domain: resolves only once the TXT record proves the operator controls it.
-    custom_domain = models.CharField(max_length=253, null=True, blank=True, unique=True)
+    # Custom domain: resolves only once the TXT record proves the operator controls it. Any
+    # number of pages may claim a domain; an unverified claim lapses after
+    # CUSTOM_DOMAIN_CLAIM_DAYS, and only one page can hold it verified (the first to prove it).
+    # NULL, not "", for "none": it always was (when the column was unique), and the code says so.
+    custom_domain = models.CharField(max_length=253, null=True, blank=True, db_index=True)  # noqa: DJ001
     custom_domain_token = models.CharField(max_length=64, blank=True)
+    custom_domain_claimed_at = models.DateTimeField(null=True, blank=True)
     custom_domain_verified_at = models.DateTimeField(null=True, blank=True)
     # Remind the responders when an open incident has had no public update for this long.
     update_reminder_minutes = models.PositiveIntegerField(default=30)
@@ -195,6 +199,15 @@ class Page(models.Model):
                 fields=["id"],
                 condition=models.Q(is_version_mirrored=False),
                 name="page_version_unmirrored",
+            ),
+        ]
+        constraints = [
+            # Global, not per organisation: a host name serves one page. Two verifications
+            # racing each other cannot both commit.
+            models.UniqueConstraint(
+                fields=["custom_domain"],
+                condition=models.Q(custom_domain_verified_at__isnull=False),
+                name="page_verified_custom_domain_unique",
             ),
         ]
 
@@ -251,6 +264,9 @@ class ApiKey(models.Model):
     public_id = PublicIdField()
     name = models.CharField(max_length=100)
     access = models.CharField(max_length=16, choices=Access.choices, default=Access.RESPONDER)
+    # Subscribers' email addresses and webhook URLs: admin keys read them anyway; a read-only or
+    # responder key only with this scope (console viewers and responders never see them).
+    can_read_personal_data = models.BooleanField(default=False)
     # Empty: every page of the organisation.
     pages = models.ManyToManyField(Page, blank=True, related_name="+")
     prefix = models.CharField(max_length=12, unique=True)
@@ -271,3 +287,7 @@ class ApiKey(models.Model):
         return {"read_only": Role.VIEWER, "responder": Role.RESPONDER, "admin": Role.ADMIN}[
             self.access
         ]
+
+    @property
+    def reads_personal_data(self) -> bool:
+        return self.can_read_personal_data or self.role.includes(Role.ADMIN)

@@ -22,6 +22,7 @@ from statuspage.actors import Actor
 from statuspage.audit import record_audit, snapshot
 from statuspage.domains import (
     RESERVED_SLUGS,
+    claim_has_lapsed,
     domain_proves_token,
     is_valid_domain,
     normalise_domain,
@@ -233,27 +234,38 @@ def mark_embed_viewed(page: Page) -> None:
 # --- Custom domains -----------------------------------------------------------------------
 
 
+def _verified_elsewhere(page: Page, domain: str) -> bool:
+    pages = Page.objects.with_scopes_disabled().exclude(pk=page.pk)
+    return pages.filter(custom_domain=domain, custom_domain_verified_at__isnull=False).exists()
+
+
+DOMAIN_TAKEN = "That domain is already connected to another page."
+
+
 def set_custom_domain(page: Page, *, actor: Actor, domain: str) -> Page:
-    """Start (or restart) connecting a custom domain: it resolves only once verified."""
+    """Start (or restart) connecting a custom domain: it resolves only once verified. Other
+    pages' unverified claims on the same domain do not stand in the way: whoever controls its
+    DNS proves it, and the first page to verify gets it."""
     domain = normalise_domain(domain)
     if not is_valid_domain(domain):
         raise DomainError("Enter a domain name like status.example.com.", field="domain")
     base = settings.BASE_DOMAIN
     if domain == base or domain.endswith("." + base) or domain == settings.APP_HOST:
         raise DomainError("Use a domain of your own, not one of ours.", field="domain")
-    taken = Page.objects.with_scopes_disabled().filter(custom_domain=domain).exclude(pk=page.pk)
-    if taken.exists():
-        raise DomainError("That domain is already connected to another page.", field="domain")
+    if _verified_elsewhere(page, domain):
+        raise DomainError(DOMAIN_TAKEN, field="domain")
     with transaction.atomic():
         before = snapshot(page, ["custom_domain", "custom_domain_verified_at"])
         forget_hosts_on_commit(domains=[page.custom_domain, domain])
         page.custom_domain = domain
         page.custom_domain_token = secrets.token_urlsafe(24)
+        page.custom_domain_claimed_at = timezone.now()
         page.custom_domain_verified_at = None
         page.save(
             update_fields=[
                 "custom_domain",
                 "custom_domain_token",
+                "custom_domain_claimed_at",
                 "custom_domain_verified_at",
                 "updated_at",
             ]
@@ -271,25 +283,38 @@ def set_custom_domain(page: Page, *, actor: Actor, domain: str) -> Page:
 
 
 def verify_custom_domain(page: Page, *, actor: Actor) -> Page:
+    """Prove the claim with its TXT record. Only one page holds a domain verified: the partial
+    unique constraint decides between two verifications racing each other."""
     if not page.custom_domain:
         raise DomainError("There is no custom domain to verify.")
+    if claim_has_lapsed(page):
+        raise DomainError(
+            f"This claim lapsed after {settings.CUSTOM_DOMAIN_CLAIM_DAYS} days unverified. "
+            "Save the domain again for a new TXT record."
+        )
+    if _verified_elsewhere(page, page.custom_domain):
+        raise DomainError(DOMAIN_TAKEN + " It was verified there first.")
     if not domain_proves_token(page.custom_domain, page.custom_domain_token):
         raise DomainError(
             "We could not find the TXT record yet. DNS changes can take a few minutes; "
             "check the record's name and value and try again."
         )
-    with transaction.atomic():
-        forget_hosts_on_commit(domains=[page.custom_domain])
-        page.custom_domain_verified_at = timezone.now()
-        page.save(update_fields=["custom_domain_verified_at", "updated_at"])
-        record_audit(
-            page.organization,
-            actor=actor,
-            verb="page.custom_domain_verified",
-            target=page,
-            page=page,
-            after={"custom_domain": page.custom_domain},
-        )
+    try:
+        with transaction.atomic():
+            forget_hosts_on_commit(domains=[page.custom_domain])
+            page.custom_domain_verified_at = timezone.now()
+            page.save(update_fields=["custom_domain_verified_at", "updated_at"])
+            record_audit(
+                page.organization,
+                actor=actor,
+                verb="page.custom_domain_verified",
+                target=page,
+                page=page,
+                after={"custom_domain": page.custom_domain},
+            )
+    except IntegrityError as exc:
+        page.custom_domain_verified_at = None
+        raise DomainError(DOMAIN_TAKEN + " It was verified there first.") from exc
     return page
 
 
@@ -299,11 +324,13 @@ def remove_custom_domain(page: Page, *, actor: Actor) -> Page:
         forget_hosts_on_commit(domains=[page.custom_domain])
         page.custom_domain = None
         page.custom_domain_token = ""
+        page.custom_domain_claimed_at = None
         page.custom_domain_verified_at = None
         page.save(
             update_fields=[
                 "custom_domain",
                 "custom_domain_token",
+                "custom_domain_claimed_at",
                 "custom_domain_verified_at",
                 "updated_at",
             ]
@@ -551,6 +578,7 @@ def create_api_key(
     name: str,
     access: str,
     pages: list[Page] = (),  # type: ignore[assignment]
+    can_read_personal_data: bool = False,
 ) -> tuple[ApiKey, str]:
     """The key and its secret, which is shown this once and stored only as a hash."""
     if not (name or "").strip():
@@ -561,11 +589,13 @@ def create_api_key(
     raw = f"sp_{prefix}_{secrets.token_urlsafe(32)}"
     with transaction.atomic(), scope(organization=organization.pk):
         key = ApiKey.objects.create(organization=organization, name=name.strip(), access=access,
+                                    can_read_personal_data=can_read_personal_data,
                                     prefix=prefix, key_hash=hash_api_key(raw),
                                     created_by=actor.user)  # fmt: skip
         key.pages.set(pages)
         record_audit(organization, actor=actor, verb="api_key.created", target=key,
-                     after={"name": key.name, "access": access})  # fmt: skip
+                     after={"name": key.name, "access": access,
+                            "can_read_personal_data": can_read_personal_data})  # fmt: skip
     return key, raw
 
 

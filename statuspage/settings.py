@@ -5,6 +5,7 @@ commit, mail printed and written under var/mail/). Production differs only by en
 variables; every one of them is documented in .env.example.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -26,6 +27,18 @@ def env_bool(name: str, default: bool) -> bool:
 def env_int(name: str, default: int) -> int:
     value = os.environ.get(name, "")
     return int(value) if value.strip() else default
+
+
+def env_networks(name: str) -> list[str]:
+    """Comma-separated CIDRs (or single addresses), normalised; a typo fails at start-up."""
+    networks = []
+    for item in os.environ.get(name, "").split(","):
+        if item.strip():
+            try:
+                networks.append(str(ipaddress.ip_network(item.strip(), strict=False)))
+            except ValueError as error:
+                raise ImproperlyConfigured(f"{name}: {error}") from error
+    return networks
 
 
 DEBUG = env_bool("DEBUG", True)
@@ -53,6 +66,13 @@ SITE_PORT = os.environ.get("SITE_PORT", "")
 CUSTOM_DOMAIN_CNAME_TARGET = os.environ.get("CUSTOM_DOMAIN_CNAME_TARGET", f"pages.{BASE_DOMAIN}")
 # Dotted path of the function that looks up TXT records; tests replace it.
 DNS_TXT_RESOLVER = os.environ.get("DNS_TXT_RESOLVER", "statuspage.domains.resolve_txt_records")
+# An unverified custom-domain claim lapses after this many days (it never blocks anyone: the
+# first page to prove the domain by DNS gets it).
+CUSTOM_DOMAIN_CLAIM_DAYS = env_int("CUSTOM_DOMAIN_CLAIM_DAYS", 7)
+# The reverse proxies in front of the app (CIDRs). Empty: trust none, the TCP peer is the
+# client. Otherwise the client is the right-most X-Forwarded-For hop outside these networks
+# (statuspage.client_address); every rate limit and login lockout keys on it.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -75,10 +95,16 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: what reaches no other middleware (static files, unknown hosts) gets a
+    # Permissions-Policy and a restrictive CSP too.
+    "statuspage.security_headers.BaselineHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "statuspage.hosts.HostRoutingMiddleware",
     "statuspage.public_cache.PublicCacheMiddleware",
+    # Inside the public cache, so the policy it sets is stored (and served by the fast path)
+    # with each public response; sets request.csp_nonce for console templates.
+    "statuspage.security_headers.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -209,15 +235,30 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 3
 INVITATION_MAX_AGE = 60 * 60 * 24 * 7
 
-# Login rate limiting: after 5 failures for one address from one IP, that pair waits 15 min.
-AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Login protection (statuspage.login_protection says why it is shaped so):
+# - one client address failing LOGIN_ADDRESS_FAILURE_LIMIT times, on any accounts, is locked
+#   out for LOGIN_LOCKOUT_MINUTES (django-axes, keyed on the real client address only, so
+#   nobody can lock another person's address out);
+# - one account failing LOGIN_FAILURE_LIMIT times slows down, exponentially, every address
+#   that has failed on it (LOGIN_DELAY_SECONDS, doubling, at most LOGIN_DELAY_MAX_SECONDS);
+#   an address that has not failed on the account, like its owner's, is not slowed.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 20)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
+LOGIN_DELAY_SECONDS = env_int("LOGIN_DELAY_SECONDS", 30)
+LOGIN_DELAY_MAX_SECONDS = env_int("LOGIN_DELAY_MAX_SECONDS", 15 * 60)
+LOGIN_FAILURE_WINDOW_SECONDS = 24 * 60 * 60
+AXES_FAILURE_LIMIT = LOGIN_ADDRESS_FAILURE_LIMIT
+AXES_COOLOFF_TIME = LOGIN_LOCKOUT_MINUTES / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_CLIENT_IP_CALLABLE = "statuspage.client_address.client_key"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
-AXES_RESET_ON_SUCCESS = True
+AXES_RESET_ON_SUCCESS = False  # a success must not wipe an attacker's count on a shared address
 AXES_VERBOSE = False
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+# Sign-ups per client address per hour (each creates an organisation and a page).
+SIGNUP_LIMIT_PER_HOUR = env_int("SIGNUP_LIMIT_PER_HOUR", 5)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -20,6 +20,7 @@ from statuspage.api import (
     paginate,
     read_fields,
 )
+from statuspage.api_auth import HasAccess, ReadsPersonalData
 from statuspage.api_schema import resource_request
 from statuspage.public_json import timestamp
 from subscribers import services
@@ -67,7 +68,13 @@ def subscriber_json(subscriber, page) -> dict:
     }
 
 
+# Every subscriber endpoint answers with the subscriber's address or endpoint.
+PERSONAL_DATA = [HasAccess, ReadsPersonalData]
+
+
 class SubscriberList(OrganizationAPIView):
+    permission_classes = PERSONAL_DATA
+
     @extend_schema(summary="Subscribers of a page, newest first",
                    responses={200: SubscriberSerializer(many=True)})  # fmt: skip
     def get(self, request, page_id):
@@ -104,6 +111,8 @@ def subscriber_or_404(page, subscriber_id) -> Subscriber:
 
 
 class SubscriberDetail(OrganizationAPIView):
+    permission_classes = PERSONAL_DATA
+
     @extend_schema(summary="A subscriber", responses={200: SubscriberSerializer})
     def get(self, request, page_id, subscriber_id):
         page = self.page(page_id)
@@ -120,6 +129,8 @@ class SubscriberDetail(OrganizationAPIView):
 
 
 class SubscriberResendConfirmation(OrganizationAPIView):
+    permission_classes = PERSONAL_DATA
+
     @extend_schema(summary="Send the confirmation email again", request=None,
                    responses={201: None})  # fmt: skip
     def post(self, request, page_id, subscriber_id):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 
 from components.models import Component
+from statuspage.csv_export import restore, to_csv
 from statuspage.models import Page
 from subscribers.addresses import validate_subscriber_email
 from subscribers.models import Subscriber
@@ -25,15 +26,13 @@ class ImportPlan:
 
 
 def export_csv(subscribers) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(EXPORT_COLUMNS)
-    for s in subscribers:
-        writer.writerow([
-            s.email, s.state.value, ";".join(c.name for c in s.components.all()),
-            s.created_at.isoformat(), s.confirmed_at.isoformat() if s.confirmed_at else "",
-        ])  # fmt: skip
-    return out.getvalue()
+    """Addresses and component names are other people's text: `=2+5@example.com` is a valid
+    address and a formula (statuspage.csv_export neutralises it)."""
+    return to_csv(EXPORT_COLUMNS, (
+        [s.email, s.state.value, ";".join(c.name for c in s.components.all()),
+         s.created_at.isoformat(), s.confirmed_at.isoformat() if s.confirmed_at else ""]
+        for s in subscribers
+    ))  # fmt: skip
 
 
 def plan_import(page: Page, text: str) -> ImportPlan:
@@ -50,6 +49,7 @@ def plan_import(page: Page, text: str) -> ImportPlan:
     for number, row in enumerate(rows, start=1):
         if not row or not "".join(row).strip():
             continue
+        row = [restore(cell) for cell in row]  # our own export, imported again
         email = row[0].strip().lower()
         if number == 1 and email == "email":
             continue

@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from statuspage.client_address import client_key
 from statuspage.errors import DomainError
 from statuspage.throttle import allow
 from subscribers import services
@@ -20,11 +21,17 @@ from subscribers.forms import ManageForm, SubscribeForm
 from subscribers.links import read_confirm_token, read_manage_token
 from subscribers.models import Subscriber
 
-LIMITS = {"ip": (20, 3600), "email": (5, 3600)}
+# (attempts, seconds): per page and client address, and per page and email address.
+LIMITS = {"client": (20, 3600), "email": (5, 3600)}
 
 
-def _client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+def subscribe_allowed(request, page, email: str) -> bool:
+    """Both limits count every attempt (neither short-circuits the other)."""
+    client_ok = allow("subscribe-client", f"{page.pk}:{client_key(request)}",
+                      limit=LIMITS["client"][0], window_seconds=LIMITS["client"][1])  # fmt: skip
+    email_ok = allow("subscribe-email", f"{page.pk}:{email}",
+                     limit=LIMITS["email"][0], window_seconds=LIMITS["email"][1])  # fmt: skip
+    return client_ok and email_ok
 
 
 def _subscriber_from(request, token, read) -> Subscriber:
@@ -50,11 +57,7 @@ def subscribe(request):
     form = SubscribeForm(request.POST or None, page=page)
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"].strip().lower()
-        ip_ok = allow("subscribe-ip", _client_ip(request), limit=LIMITS["ip"][0],
-                      window_seconds=LIMITS["ip"][1])  # fmt: skip
-        email_ok = allow("subscribe-email", f"{page.pk}:{email}", limit=LIMITS["email"][0],
-                         window_seconds=LIMITS["email"][1])  # fmt: skip
-        if not (ip_ok and email_ok):
+        if not subscribe_allowed(request, page, email):
             return render(request, "public/subscribe_throttled.html", {"page": page}, status=429)
         if not form.is_bot:
             try:

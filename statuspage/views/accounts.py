@@ -1,6 +1,9 @@
 """Sign-up, login and logout, passwords, and accepting an invitation."""
 
+import math
+
 from axes.utils import reset as reset_login_failures
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
@@ -8,18 +11,20 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from statuspage import services
+from statuspage import login_protection, services, throttle
 from statuspage.account_forms import (
     AcceptInvitationForm,
     LoginForm,
     PasswordResetForm,
     SignUpForm,
 )
+from statuspage.client_address import client_key
 from statuspage.errors import DomainError
 from statuspage.forms import add_domain_error
 from statuspage.queries import account_exists
@@ -33,6 +38,9 @@ def signup(request):
     if request.user.is_authenticated:
         return redirect("console:home")
     form = SignUpForm(request.POST or None)
+    if request.method == "POST" and not signup_allowed(request):
+        context = {"form": form, "throttled": True}
+        return render(request, "accounts/signup.html", context, status=429)
     if request.method == "POST" and form.is_valid():
         try:
             result = services.sign_up(**form.cleaned_data)
@@ -47,15 +55,39 @@ def signup(request):
     return render(request, "accounts/signup.html", {"form": form}, status=status)
 
 
+def signup_allowed(request) -> bool:
+    """Every POST counts, valid or not: each one costs a password hash, and a valid one an
+    organisation and a page."""
+    return throttle.allow("signup", client_key(request),
+                          limit=settings.SIGNUP_LIMIT_PER_HOUR, window_seconds=3600)  # fmt: skip
+
+
 class LoginView(auth_views.LoginView):
-    """AuthenticationForm calls authenticate(request, ...), so django-axes counts failures and
-    answers a locked-out address with accounts/locked_out.html (429). `next` must be ours."""
+    """AuthenticationForm calls authenticate(request, ...), so django-axes counts failures by
+    client address and answers a locked-out address with accounts/locked_out.html (429).
+    statuspage.login_protection slows addresses that keep failing on one account: while one
+    must wait, its password is not checked at all. `next` must be ours."""
 
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
+    def post(self, request, *args, **kwargs):
+        self.attempt = login_protection.attempt_of(request, request.POST.get("username", ""))
+        wait = login_protection.wait_seconds(self.attempt)
+        if wait:
+            context = {"wait_minutes": math.ceil(wait / 60)}
+            return render(request, "accounts/locked_out.html", context, status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        login_protection.record_success(self.attempt)
+        return super().form_valid(form)
+
     def form_invalid(self, form):
+        locked_out = getattr(self.request, "axes_locked_out", False)
+        if form.has_error(NON_FIELD_ERRORS, "invalid_login") and not locked_out:
+            login_protection.record_failure(self.attempt)
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
@@ -91,8 +123,23 @@ def password_change(request):
     return render(request, "accounts/password_change.html", {"form": form}, status=status)
 
 
+# Reset emails: per client address, and per address asked for (nobody can flood a mailbox).
+RESET_LIMITS = {"client": (10, 3600), "email": (3, 3600)}
+
+
+def password_reset_allowed(request, email: str) -> bool:
+    client_ok = throttle.allow("reset-client", client_key(request),
+                               limit=RESET_LIMITS["client"][0],
+                               window_seconds=RESET_LIMITS["client"][1])  # fmt: skip
+    email_ok = throttle.allow("reset-email", email.strip().lower(),
+                              limit=RESET_LIMITS["email"][0],
+                              window_seconds=RESET_LIMITS["email"][1])  # fmt: skip
+    return client_ok and email_ok
+
+
 class PasswordResetView(auth_views.PasswordResetView):
-    """Answers the same whether or not an account uses the address."""
+    """Answers the same whether or not an account uses the address, and whether or not a
+    limit held the email back (so neither can be probed)."""
 
     form_class = PasswordResetForm
     template_name = "accounts/password_reset.html"
@@ -100,6 +147,11 @@ class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "emails/password_reset.txt"
     html_email_template_name = "emails/password_reset.html"
     success_url = reverse_lazy("accounts:password-reset-sent")
+
+    def form_valid(self, form):
+        if not password_reset_allowed(self.request, form.cleaned_data["email"]):
+            return redirect(self.success_url)
+        return super().form_valid(form)
 
     def form_invalid(self, form):
         return self.render_to_response(self.get_context_data(form=form), status=400)
@@ -111,8 +163,10 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        # Proving control of the mailbox lifts a login lockout, as locked_out.html promises.
-        reset_login_failures(username=form.user.email)
+        # Proving control of the mailbox lifts the account's delays and this address's
+        # lockout, as locked_out.html promises.
+        reset_login_failures(ip=client_key(self.request))
+        login_protection.record_success(login_protection.attempt_of(self.request, form.user.email))
         return response
 
     def form_invalid(self, form):

@@ -18,6 +18,11 @@ from statuspage.models import ApiKey, Page
 class ApiKeyForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What uses it, e.g. “Terraform”.")
     access = forms.ChoiceField(choices=ApiKey.Access.choices, initial=ApiKey.Access.RESPONDER)
+    can_read_personal_data = forms.BooleanField(
+        required=False, label="Personal data",
+        help_text="Let a read-only or responder key read subscribers' email addresses and "
+        "webhook URLs. Admin keys always can.",
+    )  # fmt: skip
     pages = forms.ModelMultipleChoiceField(
         queryset=Page.objects.none(), required=False, to_field_name="public_id",
         widget=forms.CheckboxSelectMultiple, help_text="None ticked: every page.",

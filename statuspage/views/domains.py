@@ -8,7 +8,11 @@ from django.views.decorators.http import require_POST
 from statuspage import services
 from statuspage.access import page_console
 from statuspage.actors import Actor
-from statuspage.domains import verification_record_name, verification_record_value
+from statuspage.domains import (
+    claim_has_lapsed,
+    verification_record_name,
+    verification_record_value,
+)
 from statuspage.enums import Role
 from statuspage.errors import DomainError
 from statuspage.forms import CustomDomainForm, add_domain_error
@@ -33,6 +37,8 @@ def domain(request):
         "cname_target": settings.CUSTOM_DOMAIN_CNAME_TARGET,
         "txt_name": verification_record_name(page.custom_domain) if page.custom_domain else "",
         "txt_value": verification_record_value(page.custom_domain_token),
+        "claim_lapsed": claim_has_lapsed(page),
+        "claim_days": settings.CUSTOM_DOMAIN_CLAIM_DAYS,
     }
     return render(request, "console/domain.html", context, status=400 if form.errors else 200)
 

@@ -11,6 +11,7 @@ from django_scopes import scope
 from components import services as component_services
 from incidents import services as incident_services
 from statuspage.actors import Actor
+from statuspage.security_headers import PUBLIC_POLICY
 from tests.component_factories import ComponentFactory, ComponentGroupFactory
 from tests.conftest import BASE_DOMAIN
 from tests.incident_factories import open_incident
@@ -217,10 +218,13 @@ def test_badge_and_embed(public_client, page, layout):
     assert f"http://acme.{BASE_DOMAIN}".encode() in script.content
     assert len(script.content) < 5000
     frame = public_client.get("/embed")
-    assert frame["Content-Security-Policy"] == "frame-ancestors *"
+    assert frame["Content-Security-Policy"] == PUBLIC_POLICY.replace(
+        "frame-ancestors 'none'", "frame-ancestors *"
+    )
     assert "X-Frame-Options" not in frame
     home = public_client.get("/")
-    assert home["Content-Security-Policy"] == "frame-ancestors 'none'"
+    assert home["Content-Security-Policy"] == PUBLIC_POLICY
+    assert PUBLIC_POLICY.endswith("frame-ancestors 'none'")
 
 
 def test_v2_is_read_only(public_client, page):

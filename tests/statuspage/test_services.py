@@ -156,15 +156,6 @@ def test_custom_domain_rejects_bad_domains(page, actor, domain, message):
     assert error.value.message == message
 
 
-def test_custom_domain_cannot_be_claimed_twice(page, other_page, actor):
-    with scopes_disabled():
-        other_page.custom_domain = "status.shared.example"
-        other_page.save()
-    with pytest.raises(DomainError) as error:
-        services.set_custom_domain(page, actor=actor, domain="status.shared.example")
-    assert error.value.message == "That domain is already connected to another page."
-
-
 def test_remove_custom_domain(page, actor):
     services.set_custom_domain(page, actor=actor, domain="status.acme.example")
     services.remove_custom_domain(page, actor=actor)

@@ -95,3 +95,29 @@ def test_delivery_stats_of_an_update(console_client, page):
 def test_subscribers_need_the_admin_role(org, page, role, expected):
     client = login_client(member_with_role(org, role))
     assert client.get("/console/acme/subscribers/").status_code == expected
+
+
+def test_export_neutralises_formulas_and_import_takes_them_back(console_client, page):
+    with scope(organization=page.organization_id):
+        ComponentFactory(page=page, name="=HYPERLINK(1)")
+    formula = "email,components\n=2+5@example.com,=HYPERLINK(1)\n"
+    response = console_client.post(
+        "/console/acme/subscribers/import/",
+        {"file": SimpleUploadedFile("s.csv", formula.encode())},
+    )
+    assert response.status_code == 302
+    export = console_client.get("/console/acme/subscribers/export.csv").content.decode()
+    assert export.splitlines()[1].split(",")[0:3] == [
+        "'=2+5@example.com",
+        "confirmed",
+        "'=HYPERLINK(1)",
+    ]
+    with scopes_disabled():
+        Subscriber.objects.filter(page=page).delete()
+    again = export.replace("email,state,components,created_at,confirmed_at", "email,components")
+    again = "\n".join(",".join(line.split(",")[0:3:2]) for line in again.splitlines())
+    response = console_client.post(
+        "/console/acme/subscribers/import/", {"file": SimpleUploadedFile("s.csv", again.encode())}
+    )
+    assert response.status_code == 302
+    assert emails(page) == ["=2+5@example.com"]

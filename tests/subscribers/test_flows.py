@@ -283,3 +283,27 @@ def test_send_jobs_share_one_prepared_message_until_the_update_is_edited(page):
         edited = b"".join(prepare_update(update).literals)
     assert b"First words" in b"".join(first.literals)
     assert b"Better words" in edited and b"First words" not in edited
+
+
+def test_subscribe_limit_is_per_page_and_client_behind_the_proxy(page, other_page, settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+
+    def visitor(host_page, address, spoofed):
+        return Client(
+            HTTP_HOST=f"{host_page.slug}.{BASE_DOMAIN}",
+            REMOTE_ADDR="10.0.0.5",
+            HTTP_X_FORWARDED_FOR=f"{spoofed}, {address}",
+        )
+
+    statuses = [
+        visitor(page, "198.51.100.7", f"192.0.2.{n}")
+        .post("/subscribe", {"email": f"reader{n}@example.test"})
+        .status_code
+        for n in range(21)
+    ]
+    assert statuses == [200] * 20 + [429]
+    # Another visitor of the same page, and the same visitor on another page, are not limited.
+    another = visitor(page, "198.51.100.8", "198.51.100.7")
+    assert another.post("/subscribe", {"email": "x@example.test"}).status_code == 200
+    elsewhere = visitor(other_page, "198.51.100.7", "")
+    assert elsewhere.post("/subscribe", {"email": "x@example.test"}).status_code == 200
