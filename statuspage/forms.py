@@ -127,6 +127,25 @@ class CustomDomainForm(forms.Form):
     )
 
 
+class HistoryFilterForm(forms.Form):
+    """The public history's query: which three months (0 = the latest) and which component.
+    A value that does not parse, or names no component of the page, reads as the default."""
+
+    page = forms.IntegerField(required=False, min_value=0)
+    component = forms.ChoiceField(required=False)
+
+    def __init__(self, *args, components=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["component"].choices = [("", "")] + [(c.public_id, c.name) for c in components]
+        self.is_valid()
+
+    def offset(self) -> int:
+        return self.cleaned_data.get("page") or 0
+
+    def component_id(self) -> str:
+        return self.cleaned_data.get("component") or ""
+
+
 def add_domain_error(form: forms.Form, error) -> None:
     """Show a service's DomainError on its field when the form has one, else on the form."""
     field = error.field if error.field in form.fields else None

@@ -17,11 +17,14 @@ from django.views.decorators.http import require_safe
 from components.models import Component
 from incidents.queries import get_incident_for_page, history_incidents
 from postmortems.queries import find_postmortem, preview_allows, published_postmortems
+from statuspage.forms import HistoryFilterForm
 from statuspage.page_urls import public_base_url
 from statuspage.public_cache import cache_publicly, mark_public
 from statuspage.public_site import add_months, load_front_page, month_start
 
 HISTORY_MONTHS = 3
+# Nothing a status page reports is older: a `page` past it is a 404, not a date out of range.
+HISTORY_EPOCH = datetime.date(1970, 1, 1)
 CSP_NOT_FRAMED = "frame-ancestors 'none'"
 CSP_FRAMEABLE = "frame-ancestors *"
 
@@ -81,17 +84,24 @@ def incident_postmortem(request, incident_id):
     return mark_public(response)
 
 
+def history_pages_since(epoch: datetime.date, this_month: datetime.date) -> int:
+    """The offset of the history page that holds `epoch`'s month."""
+    months = (this_month.year - epoch.year) * 12 + this_month.month - epoch.month
+    return months // HISTORY_MONTHS
+
+
 @require_safe
 @cache_publicly()
 def history(request):
     page = request.page
     zone = zoneinfo.ZoneInfo(page.time_zone)
-    try:
-        offset = max(0, int(request.GET.get("page", "0")))
-    except ValueError:
-        offset = 0
-    component_id = request.GET.get("component", "")
+    components = list(Component.objects.filter(page=page).order_by("name"))
+    filters = HistoryFilterForm(request.GET, components=components)
+    offset, component_id = filters.offset(), filters.component_id()
     this_month = month_start(timezone.localtime(timezone.now(), zone).date())
+    last_offset = history_pages_since(HISTORY_EPOCH, this_month)
+    if offset > last_offset:
+        return page_not_found(request, "There is no history this far back.")
     newest = add_months(this_month, -offset * HISTORY_MONTHS)
     months = [add_months(newest, -i) for i in range(HISTORY_MONTHS)]
     start = datetime.datetime.combine(months[-1], datetime.time.min, tzinfo=zone)
@@ -112,9 +122,9 @@ def history(request):
         "page": page,
         "by_month": by_month,
         "offset": offset,
-        "older": offset + 1,
+        "older": offset + 1 if offset < last_offset else None,
         "newer": offset - 1 if offset > 0 else None,
-        "components": list(Component.objects.filter(page=page).order_by("name")),
+        "components": components,
         "component_id": component_id,
     }
     return not_framed(render(request, "public/history.html", context))

@@ -261,3 +261,15 @@ def test_cold_render_query_count_does_not_grow(public_client, page, django_asser
     with django_assert_max_num_queries(12) as large:
         public_client.get("/")
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_history_pages_past_1970_are_a_404_and_garbage_reads_as_the_default(public_client, page):
+    assert public_client.get("/history?page=10000").status_code == 404
+    assert (
+        "There is no history this far back."
+        in public_client.get("/history?page=99999999999999999999999").content.decode()
+    )
+    for query in ("page=-1", "page=x", "page=1e309", "component=nope", "component[]=x"):
+        response = public_client.get(f"/history?{query}")
+        assert response.status_code == 200, query
+        assert "Incident history" in response.content.decode()
