@@ -19,6 +19,7 @@ from incidents.enums import (
     Impact,
 )
 from incidents.models import Integration
+from statuspage.control_characters import SingleLineField
 from statuspage.models import User
 
 FROM_IMPACT = "impact"
@@ -96,7 +97,7 @@ class ComponentStatusFieldsMixin:
 
 
 class IncidentForm(ComponentStatusFieldsMixin, forms.Form):
-    name = forms.CharField(
+    name = SingleLineField(
         max_length=255,
         label="Title",
         help_text="Plain words customers understand, e.g. “Email delivery delays”.",
@@ -184,7 +185,7 @@ class UpdateForm(ComponentStatusFieldsMixin, forms.Form):
 class PublishForm(ComponentStatusFieldsMixin, forms.Form):
     """What customers will see of a draft when a responder publishes it."""
 
-    name = forms.CharField(max_length=255, label="Public title")
+    name = SingleLineField(max_length=255, label="Public title")
     status = forms.ChoiceField(choices=[(s.value, s.label) for s in INCIDENT_STATUSES[:3]])
     impact = forms.ChoiceField(choices=[(i.value, i.label) for i in INCIDENT_IMPACTS])
     body = forms.CharField(
@@ -239,7 +240,7 @@ class ComponentChoiceField(forms.ModelMultipleChoiceField):
 
 
 class MaintenanceForm(forms.Form):
-    name = forms.CharField(max_length=255, label="Title")
+    name = SingleLineField(max_length=255, label="Title")
     scheduled_for = PageDateTimeField(label="Starts")
     scheduled_until = PageDateTimeField(label="Ends")
     body = forms.CharField(
@@ -291,8 +292,8 @@ class MaintenanceForm(forms.Form):
 
 
 class TemplateForm(forms.Form):
-    name = forms.CharField(max_length=100, label="Template name")
-    title = forms.CharField(max_length=255, label="Incident title")
+    name = SingleLineField(max_length=100, label="Template name")
+    title = SingleLineField(max_length=255, label="Incident title")
     status = forms.ChoiceField(choices=[(s.value, s.label) for s in INCIDENT_STATUSES])
     impact = forms.ChoiceField(choices=[(i.value, i.label) for i in INCIDENT_IMPACTS])
     body = forms.CharField(required=False, widget=forms.Textarea, label="Message")

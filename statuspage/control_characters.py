@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import re
 
-from django.core.exceptions import RequestDataTooBig
+from django import forms
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.template.loader import render_to_string
 
@@ -29,6 +30,9 @@ JSON_PREFIXES = ("/api/", "/integrations/")
 RAW_BODY_PREFIXES = ("/integrations/",)
 # `\u0000` in JSON after an even number of backslashes (an odd number escapes the backslash).
 JSON_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+# C0 controls and DEL, and the C1 controls (U+0080–U+009F); tab counts as a space.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+SINGLE_LINE_MESSAGE = "Use a single line, without line breaks or control characters."
 
 
 def _has_nul(values) -> bool:
@@ -86,3 +90,16 @@ class RefuseNulMiddleware:
         if refused:
             return nul_refused_response(request)
         return self.get_response(request)
+
+
+def single_line_validator(value: str) -> None:
+    """For names and titles: no line breaks, no control characters (a tab is let through as
+    the space it looks like)."""
+    if value and CONTROL_CHARACTERS.search(value):
+        raise ValidationError(SINGLE_LINE_MESSAGE, code="single_line")
+
+
+class SingleLineField(forms.CharField):
+    """A form's name or title: stripped like any CharField, then `single_line_validator`."""
+
+    default_validators = [single_line_validator]
