@@ -17,9 +17,11 @@ from incidents.enums import (
     SEVERITY_CHOICES,
     Category,
     Impact,
+    Severity,
 )
 from incidents.models import Integration
 from statuspage.control_characters import SingleLineField
+from statuspage.forms import FilterForm
 from statuspage.models import User
 
 FROM_IMPACT = "impact"
@@ -94,6 +96,15 @@ class ComponentStatusFieldsMixin:
             elif value:
                 chosen[component] = value
         return chosen
+
+
+class IncidentFilterForm(FilterForm):
+    tab = forms.CharField(required=False, max_length=20)
+    q = forms.CharField(required=False, max_length=200)
+    mine = forms.BooleanField(required=False)
+    unacknowledged = forms.BooleanField(required=False)
+    severity = forms.ChoiceField(required=False, choices=[("", ""), *Severity.choices])
+    category = forms.ChoiceField(required=False, choices=[("", ""), *Category.choices])
 
 
 class IncidentForm(ComponentStatusFieldsMixin, forms.Form):

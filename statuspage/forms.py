@@ -141,6 +141,31 @@ class CustomDomainForm(forms.Form):
     )
 
 
+class FilterForm(forms.Form):
+    """A list's query-string filters, checked like any form (a CharField refuses NUL, a
+    ChoiceField anything but its choices). A value that is missing or does not validate (a
+    stale or hand-edited link) reads as the field's default, so the list shows, unfiltered."""
+
+    def __init__(self, data):
+        super().__init__(data)
+        self.is_valid()
+
+    @property
+    def values(self) -> dict:
+        values = {}
+        for name, field in self.fields.items():
+            default = field.initial if field.initial is not None else field.to_python(None)
+            chosen = name in self.data and name not in self.errors
+            values[name] = self.cleaned_data[name] if chosen else default
+        return values
+
+
+class AuditFilterForm(FilterForm):
+    verb = forms.CharField(required=False, max_length=100)
+    actor = forms.CharField(required=False, max_length=200)
+    this_page_only = forms.BooleanField(required=False)
+
+
 class HistoryFilterForm(forms.Form):
     """The public history's query: which three months (0 = the latest) and which component.
     A value that does not parse, or names no component of the page, reads as the default."""

@@ -1,11 +1,13 @@
 """Every URL of the app host and of a public site, fed hostile input, answers without a 5xx.
 
 The walk of tests/isolation (every URL pattern, its parameters filled with real objects of one
-tenant) sent hostile query strings on GET and hostile form and JSON bodies on POST, as a
-visitor, as the organisation's owner and, on the API, with an admin key. Field names come from
-what the code reads: the query parameters the views use and the `name=` of every form field a
-GET of the same URL shows, so a body reaches the form's own validation rather than stopping at
-"field missing". tests/api/test_no_server_errors.py walks the API's own schema more deeply.
+tenant) sends hostile query strings on GET and hostile form and JSON bodies on POST, as a
+visitor, as the organisation's owner and, on the API, with an admin key (a visitor's console
+request is a redirect to log in, whatever it carries, so only the owner's are sent). Field
+names come from what the code reads: the query parameters the views use and the `name=` of
+every form field a GET of the same URL shows, so a body reaches the form's own validation
+rather than stopping at "field missing". tests/api/test_no_server_errors.py walks the API's
+own schema more deeply.
 
 Failures are collected and reported together. Run it on PostgreSQL too: it is the database
 that refuses NUL characters (SQLite stores them), so a NUL reaching a query fails only there.

@@ -132,3 +132,9 @@ def test_deeply_nested_api_json_is_a_400(org, page):
 def test_nesting_depth():
     assert [nesting_depth(v) for v in (1, [], {"a": [1, {"b": []}]}, [[[[]]]])] == [0, 1, 4, 4]
     assert nesting_depth([[[[[]]]]], limit=2) == 3  # stops once past the limit
+
+
+def test_nul_in_a_cookie_is_a_400(page):
+    # The session key would be looked up in the database, which cannot compare it.
+    response = Client(HTTP_COOKIE="sessionid=abcdefgh\x00ijkl").get("/console/")
+    assert (response.status_code, NUL_MESSAGE in response.content.decode()) == (400, True)

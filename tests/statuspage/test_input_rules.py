@@ -150,3 +150,34 @@ def test_console_component_and_incident_names_are_single_lines(console_client, p
     assert (component.status_code, incident.status_code) == (400, 400)
     assert SINGLE_LINE_MESSAGE in form_errors(component)
     assert SINGLE_LINE_MESSAGE in form_errors(incident)
+
+
+def test_list_filters_read_garbage_as_their_default():
+    from django.http import QueryDict
+
+    from postmortems.forms import ActionItemFilterForm
+    from statuspage.forms import AuditFilterForm
+
+    def values(form_class, query):
+        return form_class(QueryDict(query)).values
+
+    assert values(ActionItemFilterForm, "") == {"state": "open", "owner": ""}
+    assert values(ActionItemFilterForm, "state=bogus&owner=" + "x" * 40) == {
+        "state": "open",
+        "owner": "",
+    }
+    assert values(ActionItemFilterForm, "state=all&owner=abc") == {"state": "all", "owner": "abc"}
+    assert values(AuditFilterForm, "verb=+page.created+&this_page_only=1") == {
+        "verb": "page.created",
+        "actor": "",
+        "this_page_only": True,
+    }
+
+
+def test_incident_list_ignores_an_unknown_severity(console_client, page):
+    from tests.incident_factories import open_incident
+
+    open_incident(page, name="Still listed")
+    response = console_client.get("/console/acme/incidents/?severity=bogus&category=%F0%9F%98%80")
+    assert response.status_code == 200
+    assert "Still listed" in response.content.decode()
