@@ -21,6 +21,7 @@ from components.uptime import daily_uptime
 from statuspage.api import (
     Flag,
     Ids,
+    Line,
     OrganizationAPIView,
     ResourceFields,
     Text,
@@ -76,7 +77,7 @@ class UptimeSerializer(serializers.Serializer):
 
 class ComponentFields(ResourceFields):
     resource = "component"
-    name = Text()
+    name = Line()
     description = Text()
     status = serializers.ChoiceField(choices=ComponentStatus.choices, required=False)
     group_id = Text(help_text="A component group of this page; null or empty: none.")
@@ -87,7 +88,7 @@ class ComponentFields(ResourceFields):
 
 class ComponentGroupFields(ResourceFields):
     resource = "component_group"
-    name = Text()
+    name = Line()
     description = Text()
     components = Ids(help_text="Ids of the components in the group (PATCH: replaces them).")
 

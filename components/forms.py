@@ -2,10 +2,11 @@ from django import forms
 
 from components.enums import ComponentStatus
 from components.models import ComponentGroup
+from statuspage.control_characters import SingleLineField
 
 
 class ComponentForm(forms.Form):
-    name = forms.CharField(max_length=255)
+    name = SingleLineField(max_length=255)
     description = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Shown to visitors under the name.",
@@ -40,7 +41,7 @@ class ComponentStatusForm(forms.Form):
 
 
 class GroupForm(forms.Form):
-    name = forms.CharField(max_length=255)
+    name = SingleLineField(max_length=255)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     is_collapsed = forms.BooleanField(
         required=False, label="Collapsed by default on the public page"

@@ -33,6 +33,7 @@ from incidents.queries import (
 from statuspage.api import (
     Flag,
     Ids,
+    Line,
     Moment,
     OrganizationAPIView,
     ResourceFields,
@@ -104,7 +105,7 @@ class IncidentFields(ResourceFields):
     (`backfilled`). On PATCH, a new status, body or component statuses post an update."""
 
     resource = "incident"
-    name = Text()
+    name = Line()
     status = serializers.ChoiceField(choices=IncidentStatus.choices, required=False,
                                      help_text="Defaults to investigating.")  # fmt: skip
     impact_override = serializers.ChoiceField(
@@ -149,8 +150,8 @@ class TemplateSerializer(serializers.Serializer):
 
 class TemplateFields(ResourceFields):
     resource = "template"
-    name = Text()
-    title = Text()
+    name = Line()
+    title = Line()
     body = Text()
     update_status = serializers.ChoiceField(choices=IncidentStatus.choices, required=False)
     impact = serializers.ChoiceField(choices=Impact.choices, required=False)

@@ -17,8 +17,11 @@ from incidents.enums import (
     SEVERITY_CHOICES,
     Category,
     Impact,
+    Severity,
 )
 from incidents.models import Integration
+from statuspage.control_characters import SingleLineField
+from statuspage.forms import FilterForm
 from statuspage.models import User
 
 FROM_IMPACT = "impact"
@@ -95,8 +98,17 @@ class ComponentStatusFieldsMixin:
         return chosen
 
 
+class IncidentFilterForm(FilterForm):
+    tab = forms.CharField(required=False, max_length=20)
+    q = forms.CharField(required=False, max_length=200)
+    mine = forms.BooleanField(required=False)
+    unacknowledged = forms.BooleanField(required=False)
+    severity = forms.ChoiceField(required=False, choices=[("", ""), *Severity.choices])
+    category = forms.ChoiceField(required=False, choices=[("", ""), *Category.choices])
+
+
 class IncidentForm(ComponentStatusFieldsMixin, forms.Form):
-    name = forms.CharField(
+    name = SingleLineField(
         max_length=255,
         label="Title",
         help_text="Plain words customers understand, e.g. “Email delivery delays”.",
@@ -184,7 +196,7 @@ class UpdateForm(ComponentStatusFieldsMixin, forms.Form):
 class PublishForm(ComponentStatusFieldsMixin, forms.Form):
     """What customers will see of a draft when a responder publishes it."""
 
-    name = forms.CharField(max_length=255, label="Public title")
+    name = SingleLineField(max_length=255, label="Public title")
     status = forms.ChoiceField(choices=[(s.value, s.label) for s in INCIDENT_STATUSES[:3]])
     impact = forms.ChoiceField(choices=[(i.value, i.label) for i in INCIDENT_IMPACTS])
     body = forms.CharField(
@@ -239,7 +251,7 @@ class ComponentChoiceField(forms.ModelMultipleChoiceField):
 
 
 class MaintenanceForm(forms.Form):
-    name = forms.CharField(max_length=255, label="Title")
+    name = SingleLineField(max_length=255, label="Title")
     scheduled_for = PageDateTimeField(label="Starts")
     scheduled_until = PageDateTimeField(label="Ends")
     body = forms.CharField(
@@ -291,8 +303,8 @@ class MaintenanceForm(forms.Form):
 
 
 class TemplateForm(forms.Form):
-    name = forms.CharField(max_length=100, label="Template name")
-    title = forms.CharField(max_length=255, label="Incident title")
+    name = SingleLineField(max_length=100, label="Template name")
+    title = SingleLineField(max_length=255, label="Incident title")
     status = forms.ChoiceField(choices=[(s.value, s.label) for s in INCIDENT_STATUSES])
     impact = forms.ChoiceField(choices=[(i.value, i.label) for i in INCIDENT_IMPACTS])
     body = forms.CharField(required=False, widget=forms.Textarea, label="Message")

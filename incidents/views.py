@@ -15,6 +15,7 @@ from incidents import responders, services
 from incidents.enums import Category, Severity
 from incidents.forms import (
     ConfirmTitleForm,
+    IncidentFilterForm,
     IncidentForm,
     IntegrationForm,
     MaintenanceForm,
@@ -67,14 +68,15 @@ def _detail(request, incident):
 def _incident_list(request, default_tab):
     internal = request.can["respond"]
     tabs = RESPONDER_TABS if internal else TABS
-    tab = request.GET.get("tab", default_tab)
+    query = IncidentFilterForm(request.GET).values
+    tab = query["tab"] or default_tab
     tab = tab if tab in dict(tabs) else "active"
-    search = request.GET.get("q", "").strip()
+    search = query["q"]
     filters = {
-        "mine": internal and request.GET.get("mine") == "1",
-        "unacknowledged": internal and request.GET.get("unacknowledged") == "1",
-        "severity": request.GET.get("severity", "") if internal else "",
-        "category": request.GET.get("category", "") if internal else "",
+        "mine": internal and query["mine"],
+        "unacknowledged": internal and query["unacknowledged"],
+        "severity": query["severity"] if internal else "",
+        "category": query["category"] if internal else "",
     }
     incidents = list_incidents(
         request.page,

@@ -1,6 +1,7 @@
 from django import forms
 
 from incidents.forms import PageDateTimeField, page_zone
+from statuspage.forms import FilterForm
 from statuspage.models import User
 
 
@@ -67,3 +68,11 @@ class ActionItemForm(forms.Form):
         self.fields["owner"].queryset = User.objects.filter(
             memberships__organization=organization
         ).order_by("name")
+
+
+class ActionItemFilterForm(FilterForm):
+    state = forms.ChoiceField(
+        required=False, initial="open",
+        choices=[(s, s) for s in ("open", "overdue", "done", "all")],
+    )  # fmt: skip
+    owner = forms.CharField(required=False, max_length=32)

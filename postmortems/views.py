@@ -10,7 +10,12 @@ from django.views.decorators.http import require_POST
 
 from incidents.queries import get_incident_for_page
 from postmortems import services
-from postmortems.forms import ActionItemForm, PostmortemForm, TimelineFormSet
+from postmortems.forms import (
+    ActionItemFilterForm,
+    ActionItemForm,
+    PostmortemForm,
+    TimelineFormSet,
+)
 from postmortems.queries import (
     default_timeline,
     find_postmortem,
@@ -169,8 +174,8 @@ def action_item_delete(request, item_id):
 
 @page_console()
 def action_items(request):
-    state = request.GET.get("state", "open")
-    owner = request.GET.get("owner", "")
+    query = ActionItemFilterForm(request.GET).values
+    state, owner = query["state"], query["owner"]
     context = {
         "items": list_action_items(request.organization, state=state, owner_id=owner),
         "state": state,

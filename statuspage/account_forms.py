@@ -7,22 +7,18 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 from django.urls import reverse
 
+from statuspage.control_characters import single_line_validator
 from statuspage.enums import Role
-from statuspage.forms import TIME_ZONE_CHOICES, SlugField, suggest_slug
+from statuspage.forms import SlugField, TimeZoneField, suggest_slug
 from statuspage.models import User
 from statuspage.page_urls import app_url
-
-
-def reject_line_breaks(value: str) -> None:
-    # Names end up in email subjects, where a line break is a header injection (and an error).
-    if "\n" in value or "\r" in value:
-        raise forms.ValidationError("Use a single line.")
 
 
 class NameField(forms.CharField):
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 150)
-        kwargs.setdefault("validators", [reject_line_breaks])
+        # Names end up in email subjects, where a line break is a header injection.
+        kwargs.setdefault("validators", [single_line_validator])
         super().__init__(**kwargs)
 
 
@@ -58,7 +54,7 @@ class SignUpForm(forms.Form):
         label="Subdomain",
         help_text="Letters, digits and hyphens. Leave empty to derive it from the page name.",
     )
-    time_zone = forms.ChoiceField(choices=TIME_ZONE_CHOICES, initial="UTC", required=False)
+    time_zone = TimeZoneField(initial="UTC", required=False)
 
     def clean_email(self):
         return self.cleaned_data["email"].strip().lower()

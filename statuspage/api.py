@@ -26,6 +26,7 @@ from statuspage import services
 from statuspage.actors import Actor
 from statuspage.api_auth import key_from_header, page_for_key, touch_last_used
 from statuspage.api_schema import ApiSchema, resource_request
+from statuspage.control_characters import single_line_validator
 from statuspage.enums import Role
 from statuspage.errors import DomainError
 from statuspage.models import Page
@@ -120,6 +121,11 @@ def Text(**kwargs) -> serializers.CharField:
     options = {"required": False, "allow_null": True, "allow_blank": True,
                "trim_whitespace": False, **kwargs}  # fmt: skip
     return serializers.CharField(**options)
+
+
+def Line(**kwargs) -> serializers.CharField:
+    """A name or title: text as `Text`, on one line without control characters."""
+    return Text(validators=[single_line_validator], **kwargs)
 
 
 def Flag(**kwargs) -> serializers.BooleanField:
@@ -352,7 +358,7 @@ class PageFields(ResourceFields):
     """What PATCH changes; the other fields of the page take only the value they have."""
 
     resource = "page"
-    name = Text(allow_null=False)
+    name = Line(allow_null=False)
     subdomain = Text(allow_null=False)
     support_url = Text(help_text="An http(s) URL; empty or null removes it.")
     time_zone = Text(allow_null=False, help_text="An IANA zone, e.g. Europe/Paris.")

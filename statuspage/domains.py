@@ -32,6 +32,17 @@ RESERVED_SLUGS = frozenset(
 )  # fmt: skip
 
 
+def slug_refusal(slug: str) -> str | None:
+    """Why `slug` cannot be a page's subdomain (beyond its form), or None if it can."""
+    if slug in RESERVED_SLUGS:
+        return f"“{slug}” is reserved; please choose another."
+    if slug[2:4] == "--":
+        # RFC 5891: "--" in the third and fourth places marks an encoded label (xn--…), which
+        # browsers would show as another name.
+        return "A subdomain may not have “--” as its third and fourth characters (as in xn--)."
+    return None
+
+
 def normalise_domain(value: str) -> str:
     return value.strip().lower().rstrip(".")
 

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import zoneinfo
-
 from django import forms
 from django.utils.text import slugify
 
-from statuspage.domains import RESERVED_SLUGS
+from statuspage.control_characters import SingleLineField
+from statuspage.domains import slug_refusal
 from statuspage.models import Page, accent_color_validator, slug_validator
+from statuspage.time_zones import TIME_ZONE_MESSAGE, TIME_ZONES
 
-TIME_ZONE_CHOICES = [
-    (name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())
-]
+TIME_ZONE_CHOICES = [(name, name.replace("_", " ")) for name in sorted(TIME_ZONES)]
 
 
 def suggest_slug(name: str) -> str:
@@ -29,18 +27,26 @@ class SlugField(forms.CharField):
     def clean(self, value):
         value = (value or "").strip().lower()
         value = super().clean(value)
-        if value in RESERVED_SLUGS:
-            raise forms.ValidationError(f"“{value}” is reserved; please choose another.")
+        refusal = slug_refusal(value)
+        if refusal:
+            raise forms.ValidationError(refusal)
         return value
 
 
+class TimeZoneField(forms.ChoiceField):
+    def __init__(self, **kwargs):
+        message = TIME_ZONE_MESSAGE.replace("{name}", "%(value)s")
+        kwargs.setdefault("error_messages", {"invalid_choice": message})
+        super().__init__(choices=TIME_ZONE_CHOICES, **kwargs)
+
+
 class PageCreateForm(forms.Form):
-    name = forms.CharField(max_length=100, label="Page name", help_text="E.g. Acme Cloud.")
+    name = SingleLineField(max_length=100, label="Page name", help_text="E.g. Acme Cloud.")
     slug = SlugField(
         label="Subdomain",
         help_text="Your page's address: <code>&lt;subdomain&gt;.{base}</code>.",
     )
-    time_zone = forms.ChoiceField(choices=TIME_ZONE_CHOICES, initial="UTC")
+    time_zone = TimeZoneField(initial="UTC")
 
     def __init__(self, *args, base_domain: str = "", **kwargs):
         super().__init__(*args, **kwargs)
@@ -48,6 +54,7 @@ class PageCreateForm(forms.Form):
 
 
 class PageSettingsForm(forms.ModelForm):
+    name = SingleLineField(max_length=100)
     slug = SlugField(label="Subdomain")
     support_url = forms.URLField(
         required=False,
@@ -55,7 +62,7 @@ class PageSettingsForm(forms.ModelForm):
         label="Support URL",
         help_text="Shown as “Contact support” on the public page.",
     )
-    time_zone = forms.ChoiceField(choices=TIME_ZONE_CHOICES)
+    time_zone = TimeZoneField()
     accent_color = forms.CharField(
         max_length=7,
         validators=[accent_color_validator],
@@ -96,6 +103,13 @@ class PageSettingsForm(forms.ModelForm):
         help_text="An open incident without a public update for this long emails its owner.",
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = self.instance.time_zone
+        if current and current not in TIME_ZONES:
+            # A zone chosen before the list was narrowed stays selectable until it is changed.
+            self.fields["time_zone"].choices = [(current, current), *TIME_ZONE_CHOICES]
+
     def clean_update_reminder_minutes(self):
         return self.cleaned_data.get("update_reminder_minutes") or 30
 
@@ -125,6 +139,31 @@ class CustomDomainForm(forms.Form):
         help_text="E.g. status.example.com",
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
+
+
+class FilterForm(forms.Form):
+    """A list's query-string filters, checked like any form (a CharField refuses NUL, a
+    ChoiceField anything but its choices). A value that is missing or does not validate (a
+    stale or hand-edited link) reads as the field's default, so the list shows, unfiltered."""
+
+    def __init__(self, data):
+        super().__init__(data)
+        self.is_valid()
+
+    @property
+    def values(self) -> dict:
+        values = {}
+        for name, field in self.fields.items():
+            default = field.initial if field.initial is not None else field.to_python(None)
+            chosen = name in self.data and name not in self.errors
+            values[name] = self.cleaned_data[name] if chosen else default
+        return values
+
+
+class AuditFilterForm(FilterForm):
+    verb = forms.CharField(required=False, max_length=100)
+    actor = forms.CharField(required=False, max_length=200)
+    this_page_only = forms.BooleanField(required=False)
 
 
 def add_domain_error(form: forms.Form, error) -> None:

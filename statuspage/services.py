@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import zoneinfo
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -21,11 +20,11 @@ from django_scopes import scope, scopes_disabled
 from statuspage.actors import Actor
 from statuspage.audit import record_audit, snapshot
 from statuspage.domains import (
-    RESERVED_SLUGS,
     claim_has_lapsed,
     domain_proves_token,
     is_valid_domain,
     normalise_domain,
+    slug_refusal,
 )
 from statuspage.enums import Role
 from statuspage.errors import DomainError
@@ -42,6 +41,7 @@ from statuspage.models import (
 )
 from statuspage.publishing import public_content_changed
 from statuspage.queue import enqueue_on_commit
+from statuspage.time_zones import TIME_ZONE_MESSAGE, is_known_time_zone
 
 PAGE_SETTINGS_FIELDS = [
     "name",
@@ -69,8 +69,9 @@ def forget_hosts_on_commit(*, slugs=(), domains=()) -> None:
 
 
 def check_slug_available(slug: str, *, exclude_page: Page | None = None) -> None:
-    if slug in RESERVED_SLUGS:
-        raise DomainError(f"“{slug}” is reserved; please choose another.", field="slug")
+    refusal = slug_refusal(slug)
+    if refusal:
+        raise DomainError(refusal, field="slug")
     taken = Page.objects.with_scopes_disabled().filter(slug=slug)
     if exclude_page is not None:
         taken = taken.exclude(pk=exclude_page.pk)
@@ -79,8 +80,8 @@ def check_slug_available(slug: str, *, exclude_page: Page | None = None) -> None
 
 
 def check_time_zone(name: str) -> None:
-    if name not in zoneinfo.available_timezones():
-        raise DomainError(f"“{name}” is not a time zone we know.", field="time_zone")
+    if not is_known_time_zone(name):
+        raise DomainError(TIME_ZONE_MESSAGE.format(name=name), field="time_zone")
 
 
 def check_page_values(changes: dict) -> None:
@@ -136,7 +137,8 @@ def update_page_settings(page: Page, *, actor: Actor, **changes: object) -> Page
         raise TypeError(f"Not page settings: {sorted(unknown)}")
     if "slug" in changes and changes["slug"] != page.slug:
         check_slug_available(str(changes["slug"]), exclude_page=page)
-    if "time_zone" in changes:
+    if "time_zone" in changes and changes["time_zone"] != page.time_zone:
+        # A zone chosen before the list was narrowed stays until it is changed.
         check_time_zone(str(changes["time_zone"]))
     check_page_values(changes)
     before = snapshot(page, PAGE_SETTINGS_FIELDS)

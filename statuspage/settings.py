@@ -100,6 +100,8 @@ MIDDLEWARE = [
     "statuspage.security_headers.BaselineHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before routing and the public cache: a request carrying NUL is a 400 whatever its URL.
+    "statuspage.control_characters.RefuseNulMiddleware",
     "statuspage.hosts.HostRoutingMiddleware",
     "statuspage.public_cache.PublicCacheMiddleware",
     # Inside the public cache, so the policy it sets is stored (and served by the fast path)
@@ -400,7 +402,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["statuspage.api_auth.ApiKeyThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "statuspage.api_parsers.DepthLimitedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],

@@ -1,7 +1,9 @@
 from django import forms
 
 from components.models import Component
+from statuspage.forms import FilterForm
 from subscribers.addresses import validate_subscriber_email
+from subscribers.enums import SubscriberState
 
 
 class ComponentChoiceField(forms.ModelMultipleChoiceField):
@@ -80,3 +82,8 @@ class AddWebhookForm(forms.Form):
     def __init__(self, *args, page, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["components"].queryset = Component.objects.filter(page=page)
+
+
+class SubscriberFilterForm(FilterForm):
+    state = forms.ChoiceField(required=False, choices=[("", ""), *SubscriberState.choices])
+    q = forms.CharField(required=False, max_length=200)

@@ -15,7 +15,7 @@ from statuspage.forms import add_domain_error
 from subscribers import services
 from subscribers.csv_io import export_csv
 from subscribers.enums import SubscriberState
-from subscribers.forms import AddSubscriberForm, AddWebhookForm, ImportForm
+from subscribers.forms import AddSubscriberForm, AddWebhookForm, ImportForm, SubscriberFilterForm
 from subscribers.queries import (
     delivery_stats,
     get_subscriber_for_page,
@@ -26,8 +26,8 @@ from subscribers.queries import (
 
 
 def _render_list(request, form=None, status=200, webhook_form=None):
-    state = request.GET.get("state", "")
-    search = request.GET.get("q", "").strip()
+    query = SubscriberFilterForm(request.GET).values
+    state, search = query["state"], query["q"]
     paginator = Paginator(list_subscribers(request.page, state=state, search=search), 50)
     counts = subscriber_counts(request.page)
     context = {

@@ -3,17 +3,14 @@ from django.shortcuts import render
 
 from statuspage.access import page_console
 from statuspage.enums import Role
+from statuspage.forms import AuditFilterForm
 from statuspage.queries import list_audit_verbs, search_audit_log
 
 
 @page_console(Role.ADMIN)
 def audit_log(request):
     organization = request.organization
-    filters = {
-        "verb": request.GET.get("verb", "").strip(),
-        "actor": request.GET.get("actor", "").strip(),
-        "this_page_only": request.GET.get("this_page_only") == "1",
-    }
+    filters = AuditFilterForm(request.GET).values
     entries = search_audit_log(
         organization,
         verb=filters["verb"],

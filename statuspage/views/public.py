@@ -132,7 +132,7 @@ def history(request):
         "page": page,
         "by_month": by_month,
         "offset": offset,
-        "older": offset + 1,
+        "older": offset + 1 if offset < HISTORY_MAX_PAGES else None,
         "newer": offset - 1 if offset > 0 else None,
         "components": components,
         "component_id": component_id,

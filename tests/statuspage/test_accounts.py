@@ -89,7 +89,11 @@ def test_sign_up_derives_a_hostname_safe_subdomain():
         ({"password": "password"}, "password", "This password is too common."),
         ({"password": "nia@example.test"}, "password", "The password is too similar to the email."),
         ({"email": "not-an-email"}, "email", "Enter a valid email address."),
-        ({"organization_name": "Nia\nBcc: x@y"}, "organization_name", "Use a single line."),
+        (
+            {"organization_name": "Nia\nBcc: x@y"},
+            "organization_name",
+            "Use a single line, without line breaks or control characters.",
+        ),
     ],
 )
 def test_sign_up_errors_keep_input_and_create_nothing(member, changes, field, message):

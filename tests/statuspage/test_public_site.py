@@ -267,3 +267,17 @@ def test_cold_render_query_count_does_not_grow(public_client, page, django_asser
     with django_assert_max_num_queries(12) as large:
         public_client.get("/")
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_history_pages_past_ten_years_and_garbage_are_a_clear_404(public_client, page):
+    for query in ("page=10000", "page=99999999999999999999999", "page=-1", "page=x",
+                  "page=1e309"):  # fmt: skip
+        response = public_client.get(f"/history?{query}")
+        assert response.status_code == 404, query
+        assert "There is nothing at this address." in response.content.decode(), query
+    unknown = public_client.get("/history?component=nope")
+    assert unknown.status_code == 404
+    assert "There is no such component on this page." in unknown.content.decode()
+    assert public_client.get("/history?component[]=x").status_code == 200  # not ours: ignored
+    oldest = public_client.get("/history?page=40").content.decode()
+    assert "Incident history" in oldest and "← Older" not in oldest
