@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -15,6 +15,7 @@ from incidents.models import (
     AlertOptIn,
     CategoryRoute,
     Incident,
+    IncidentAlert,
     IncidentComponent,
     IncidentTemplate,
     IncidentUpdate,
@@ -283,6 +284,14 @@ def recent_incidents(page: Page, *, kind: str, limit: int = 50) -> list[Incident
     else:
         incidents = incidents.order_by("-started_at", "-id")
     return list(with_timeline(incidents)[:limit])
+
+
+def incident_alerts(incident: Incident, *, limit: int = 100) -> tuple[list[IncidentAlert], dict]:
+    """The first alerts an integration attached to `incident`, and how many there are (and
+    still fire) in all: a storm may have brought thousands."""
+    alerts = IncidentAlert.objects.filter(incident=incident)
+    counts = alerts.aggregate(total=Count("pk"), firing=Count("pk", filter=Q(is_firing=True)))
+    return list(alerts[:limit]), counts
 
 
 def list_integrations(page: Page):

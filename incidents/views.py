@@ -35,6 +35,7 @@ from incidents.queries import (
     get_team_for_organization,
     get_template_for_page,
     get_update_for_incident,
+    incident_alerts,
     list_incidents,
     list_integrations,
     list_responders,
@@ -181,8 +182,11 @@ def _open(request, form):
 
 def _detail_context(request, incident, update_form=None, delete_form=None, publish_form=None):
     components = list_components(request.page)
+    alerts, alert_counts = incident_alerts(incident)
     return {
         "incident": incident,
+        "alerts": alerts,
+        "alert_counts": alert_counts,
         "publish_form": publish_form
         or (PublishForm(incident=incident, components=components) if incident.is_draft else None),
         "overdue": incident.is_overdue_for(response_policy(request.organization.pk)),
