@@ -450,6 +450,10 @@ class ResponderAlert(models.Model):
     # Also the lease: a dispatcher pushes it forward before sending, so two never send at once.
     next_attempt_at = models.DateTimeField(default=timezone.now)
     last_error = models.TextField(blank=True)
+    # Why the organisation's webhook refused the alert (kept while retrying), and when we
+    # gave up on it (a permanent refusal, or out of attempts): shown on the responders page.
+    webhook_error = models.TextField(blank=True)
+    webhook_failed_at = models.DateTimeField(null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
     quiet_minutes = models.PositiveIntegerField(default=0)
 

@@ -20,6 +20,7 @@ from incidents.models import (
     IncidentTemplate,
     IncidentUpdate,
     Integration,
+    ResponderAlert,
     ResponderTeam,
     ResponsePolicy,
 )
@@ -332,6 +333,16 @@ def routes_by_category(organization_id: int) -> dict[str, CategoryRoute]:
         "owner", "team"
     )
     return {route.category: route for route in routes}
+
+
+def alert_webhook_failures(organization_id: int, *, limit: int = 10) -> list[ResponderAlert]:
+    """The latest alerts the organisation's webhook refused: still retrying, or given up."""
+    return list(
+        ResponderAlert.objects.filter(organization_id=organization_id)
+        .exclude(webhook_error="")
+        .select_related("incident__page")
+        .order_by("-created_at", "-id")[:limit]
+    )
 
 
 def alert_opt_ins(organization_id: int) -> set[int]:

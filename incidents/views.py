@@ -30,6 +30,7 @@ from incidents.forms import (
 )
 from incidents.queries import (
     alert_opt_ins,
+    alert_webhook_failures,
     get_incident_for_page,
     get_integration_for_page,
     get_team_for_organization,
@@ -555,6 +556,7 @@ def _responders_context(request, policy_form=None, team_form=None, routing_form=
         "teams": teams,
         "responders": list(responders_qs),
         "opted_in": alert_opt_ins(organization_id),
+        "webhook_failures": alert_webhook_failures(organization_id),
     }
 
 
