@@ -1,7 +1,8 @@
 """Sending the responders' alerts (rows of ResponderAlert, raised by incidents.paging): an
 email to the people who should hear, and a signed JSON POST to the organisation's alert
 webhook for chat or paging tools (its `text` field makes it postable to Slack-style incoming
-webhooks as it is).
+webhooks as it is). A webhook failure is kept on the alert (`webhook_error`, and
+`webhook_failed_at` once we give up) for the responders' console page, never only logged.
 
 Each row is leased by pushing `next_attempt_at` forward before anything is sent, so two
 workers never send the same alert; email and webhook are marked separately, so a failing
@@ -21,7 +22,7 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from incidents.enums import SEVERITY_IMPACT, AlertReason, Severity
-from incidents.models import AlertOptIn, Incident, ResponderAlert
+from incidents.models import AlertOptIn, Incident, ResponderAlert, ResponsePolicy
 from incidents.queries import response_policy
 from statuspage.emails import send_triad
 from statuspage.enums import RESPONDER_ROLES
@@ -161,32 +162,47 @@ def dispatch(alert_id: int) -> None:
             else:
                 alert.emailed_at = timezone.now()
         policy = response_policy(organization_id)
-        webhook_pending = bool(policy.alert_webhook_url) and alert.webhook_at is None
-        if webhook_pending:
-            try:
-                post_signed_json(
-                    policy.alert_webhook_url,
-                    webhook_payload(alert),
-                    secret=policy.alert_webhook_secret,
-                    headers={"X-Status-Event": EVENTS[AlertReason(alert.reason)]},
-                )
-            except OutboundError as error:
+        if _webhook_pending(alert, policy):
+            error = _send_webhook(alert, policy)
+            if error:
                 errors.append(f"webhook: {error}")
-                webhook_pending = not error.permanent
-            else:
-                alert.webhook_at = timezone.now()
-                webhook_pending = False
+        webhook_pending = _webhook_pending(alert, policy)
         alert.attempts += 1
         alert.last_error = "\n".join(errors)
         pending = alert.emailed_at is None or webhook_pending
         too_late = alert.attempts >= MAX_ATTEMPTS or now - alert.created_at > GIVE_UP_AFTER
         if not pending or too_late:
             alert.done_at = timezone.now()
+            if webhook_pending:  # out of attempts: a failure, not a delivery
+                alert.webhook_failed_at = alert.done_at
             if errors:
                 logger.warning("responder alert %s ended with: %s", alert.pk, alert.last_error)
         else:
             alert.next_attempt_at = timezone.now() + backoff(alert.attempts)
         alert.save()
+
+
+def _webhook_pending(alert: ResponderAlert, policy: ResponsePolicy) -> bool:
+    return bool(policy.alert_webhook_url) and not (alert.webhook_at or alert.webhook_failed_at)
+
+
+def _send_webhook(alert: ResponderAlert, policy: ResponsePolicy) -> str:
+    """POST the alert; mark it delivered, or keep why not (given up on if it is permanent).
+    Returns the error, '' when delivered."""
+    try:
+        post_signed_json(
+            policy.alert_webhook_url,
+            webhook_payload(alert),
+            secret=policy.alert_webhook_secret,
+            headers={"X-Status-Event": EVENTS[AlertReason(alert.reason)]},
+        )
+    except OutboundError as error:
+        alert.webhook_error = str(error)
+        if error.permanent:
+            alert.webhook_failed_at = timezone.now()
+        return str(error)
+    alert.webhook_at, alert.webhook_error = timezone.now(), ""
+    return ""
 
 
 def due_alert_ids(now: datetime.datetime | None = None, limit: int = 500) -> list[int]:

@@ -255,6 +255,45 @@ class AlertLink(models.Model):
         return self.alert_key
 
 
+class IncidentAlert(models.Model):
+    """An alert an integration attached to an incident: the one that opened it, and those of
+    the same storm grouped into it. The incident resolves when all of them have resolved."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="alerts")
+    integration = models.ForeignKey(
+        Integration, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    alert_key = models.CharField(max_length=255)
+    title = models.CharField(max_length=255)
+    # The sender's times (when it says the alert started / ended), where it gave them.
+    started_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    is_firing = models.BooleanField(default=True)
+    # Our clock: when it last fired into this incident (the grouping window starts here).
+    last_fired_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(organization="organization")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "incident", "alert_key"], name="incident_alert_unique"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "integration", "-last_fired_at"],
+                name="incident_alert_recent",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.alert_key} on {self.incident_id}"
+
+
 class IntegrationEvent(models.Model):
     """The last payloads an integration received, with what they did (shown in the console)."""
 
@@ -411,6 +450,10 @@ class ResponderAlert(models.Model):
     # Also the lease: a dispatcher pushes it forward before sending, so two never send at once.
     next_attempt_at = models.DateTimeField(default=timezone.now)
     last_error = models.TextField(blank=True)
+    # Why the organisation's webhook refused the alert (kept while retrying), and when we
+    # gave up on it (a permanent refusal, or out of attempts): shown on the responders page.
+    webhook_error = models.TextField(blank=True)
+    webhook_failed_at = models.DateTimeField(null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
     quiet_minutes = models.PositiveIntegerField(default=0)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -15,10 +15,12 @@ from incidents.models import (
     AlertOptIn,
     CategoryRoute,
     Incident,
+    IncidentAlert,
     IncidentComponent,
     IncidentTemplate,
     IncidentUpdate,
     Integration,
+    ResponderAlert,
     ResponderTeam,
     ResponsePolicy,
 )
@@ -285,6 +287,14 @@ def recent_incidents(page: Page, *, kind: str, limit: int = 50) -> list[Incident
     return list(with_timeline(incidents)[:limit])
 
 
+def incident_alerts(incident: Incident, *, limit: int = 100) -> tuple[list[IncidentAlert], dict]:
+    """The first alerts an integration attached to `incident`, and how many there are (and
+    still fire) in all: a storm may have brought thousands."""
+    alerts = IncidentAlert.objects.filter(incident=incident)
+    counts = alerts.aggregate(total=Count("pk"), firing=Count("pk", filter=Q(is_firing=True)))
+    return list(alerts[:limit]), counts
+
+
 def list_integrations(page: Page):
     return Integration.objects.filter(page=page).prefetch_related("components").order_by("name")
 
@@ -323,6 +333,16 @@ def routes_by_category(organization_id: int) -> dict[str, CategoryRoute]:
         "owner", "team"
     )
     return {route.category: route for route in routes}
+
+
+def alert_webhook_failures(organization_id: int, *, limit: int = 10) -> list[ResponderAlert]:
+    """The latest alerts the organisation's webhook refused: still retrying, or given up."""
+    return list(
+        ResponderAlert.objects.filter(organization_id=organization_id)
+        .exclude(webhook_error="")
+        .select_related("incident__page")
+        .order_by("-created_at", "-id")[:limit]
+    )
 
 
 def alert_opt_ins(organization_id: int) -> set[int]:

@@ -35,6 +35,7 @@ from statuspage.enums import RESPONDER_ROLES
 from statuspage.errors import DomainError
 from statuspage.markdown import render_markdown
 from statuspage.models import Membership, Organization, User
+from statuspage.outbound_http import OutboundError, check_destination
 
 POLICY_FIELDS = [
     "critical_target_minutes",
@@ -174,9 +175,7 @@ def save_response_policy(
             "A more severe incident needs a target no longer than a less severe one.",
             field="critical_target_minutes",
         )
-    url = (alert_webhook_url or "").strip()
-    if url and not url.startswith(("https://", "http://")):
-        raise DomainError("The webhook must be an http(s) URL.", field="alert_webhook_url")
+    url = _check_alert_webhook_url(alert_webhook_url)
     with transaction.atomic():
         policy, _ = ResponsePolicy.objects.select_for_update().get_or_create(
             organization=organization
@@ -196,6 +195,21 @@ def save_response_policy(
             after=snapshot(policy, POLICY_FIELDS),
         )
     return policy
+
+
+def _check_alert_webhook_url(url: str) -> str:
+    """The same check as at send (statuspage.outbound_http): an http(s) URL whose host
+    resolves only to public addresses (unless WEBHOOK_ALLOW_PRIVATE_ADDRESSES), so a URL we
+    would refuse to POST to is refused here, where the admin sees why."""
+    url = (url or "").strip()
+    if not url:
+        return ""
+    try:
+        check_destination(url)
+    except OutboundError as error:
+        message = f"This webhook cannot be used: {error}"
+        raise DomainError(message, field="alert_webhook_url") from error
+    return url
 
 
 def rotate_alert_webhook_secret(organization: Organization, *, actor: Actor) -> ResponsePolicy:

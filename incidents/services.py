@@ -15,13 +15,14 @@ import secrets
 from collections.abc import Mapping
 
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from components import services as component_services
 from components.enums import ComponentStatus, StatusCause
 from components.models import Component
-from incidents import paging
+from incidents import intake, paging
 from incidents.enums import (
     IMPACT_COMPONENT_STATUS,
     INCIDENT_IMPACTS,
@@ -40,6 +41,7 @@ from incidents.enums import (
 from incidents.models import (
     AlertLink,
     Incident,
+    IncidentAlert,
     IncidentComponent,
     IncidentTemplate,
     IncidentUpdate,
@@ -1034,67 +1036,230 @@ def delete_integration(integration: Integration, *, actor: Actor) -> None:
         integration.delete()
 
 
+CLOSED_STATUSES = ["resolved", "postmortem", "completed"]
+
+
 def receive_alerts(integration: Integration, alerts: list, *, payload: str) -> dict[str, int]:
-    """Open an incident per newly firing alert key, resolve it when the alert resolves.
-    Replays and out-of-order deliveries change nothing: each key's link remembers its
-    incident and when it last resolved."""
-    actor = Actor.integration(integration.name)
-    opened = "drafted" if integration.creates_drafts else "opened"
-    counts = {opened: 0, "resolved": 0, "ignored": 0}
-    page = integration.page
-    statuses = dict.fromkeys(integration.components.all())
-    for alert in alerts:
+    """Apply one request's alerts, all or nothing, and log it (on failure too).
+
+    Storm protection: while the integration has an open incident it opened, and an alert
+    fired into it within the grouping window, a newly firing alert joins that incident
+    (an `IncidentAlert` row, no new update, nobody notified) instead of opening another. The
+    incident resolves when every alert of it has resolved. Replays and out-of-order deliveries
+    change nothing: each key's link remembers its incident and when it last resolved.
+
+    Requests of one integration are serialised by a lock on its row, so two concurrent
+    requests of a storm still make one incident."""
+    try:
         with transaction.atomic():
-            link, _ = AlertLink.objects.select_for_update().get_or_create(
-                integration=integration,
-                alert_key=alert.key,
-                defaults={"organization_id": integration.organization_id},
-            )
-            incident = link.incident
-            is_open = incident is not None and not incident.is_closed
-            if alert.firing:
-                stale = link.last_resolved_at and alert.at and alert.at <= link.last_resolved_at
-                if is_open or stale:
-                    counts["ignored"] += 1
-                    continue
-                link.incident = open_incident(
-                    page,
-                    actor=actor,
-                    impact=integration.impact,
-                    component_statuses=statuses,
-                    name=integration.title_template.replace("{title}", alert.title)[:255],
-                    body=alert.description or f"{alert.title}. We are investigating.",
-                    severity=integration.severity,
-                    category=integration.category,
-                    draft=integration.creates_drafts,
-                )
-                counts[opened] += 1
-            else:
-                link.last_resolved_at = alert.at or timezone.now()
-                if is_open and incident.is_draft:
-                    close_draft(incident, actor=actor, at=link.last_resolved_at)
-                    counts["resolved"] += 1
-                elif is_open:
-                    body = f"Resolved: {alert.title}. Service is back to normal."
-                    resolve_incident(incident, actor=actor, body=body)
-                    counts["resolved"] += 1
-                else:
-                    counts["ignored"] += 1
-            link.save()
-    outcome = ", ".join(f"{n} {what}" for what, n in counts.items() if n) or "nothing to do"
-    log_integration_event(integration, payload=payload, outcome=outcome)
+            integration = Integration.objects.select_for_update().get(pk=integration.pk)
+            counts = _AlertBatch(integration).apply(alerts)
+            outcome = ", ".join(f"{n} {what}" for what, n in counts.items() if n)
+            log_integration_event(integration, payload=payload, outcome=outcome or "nothing to do")
+    except Exception as error:
+        # Outside the rolled-back block, so the console still shows what came in and why not.
+        log_integration_event(integration, payload=payload, error=f"Not applied: {error}")
+        raise
     return counts
+
+
+class _AlertBatch:
+    """One request's alerts applied in order, inside receive_alerts' transaction.
+
+    Links and memberships are read once for the whole batch, changed in memory and written
+    back in bulk at the end (a storm's request costs a handful of queries, not a few per
+    alert); only opening and resolving an incident go through their services as they come."""
+
+    def __init__(self, integration: Integration):
+        self.integration = integration
+        self.actor = Actor.integration(integration.name)
+        self.now = timezone.now()
+        self.opened = "drafted" if integration.creates_drafts else "opened"
+        self.counts = {self.opened: 0, "grouped": 0, "resolved": 0, "ignored": 0}
+        self.statuses = dict.fromkeys(integration.components.all())
+        self.incidents: dict[int, Incident] = {}  # one copy of each incident the batch touches
+        self.closed_ids: set[int] = set()  # closed by this batch
+        self.firing: dict[int, int] = {}  # incident → how many of its alerts fire
+        self.total: dict[int, int] = {}  # incident → how many alerts it has
+        self.changed: dict[int, IncidentAlert] = {}
+
+    def apply(self, alerts: list[intake.Alert]) -> dict[str, int]:
+        keys = {alert.key for alert in alerts}
+        self.group = self._open_group()
+        self.links = {
+            link.alert_key: link
+            for link in AlertLink.objects.filter(
+                integration=self.integration, alert_key__in=keys
+            ).select_related("incident")
+        }
+        for link in self.links.values():
+            if link.incident is not None:
+                link.incident = self.incidents.setdefault(link.incident_id, link.incident)
+        self.members = {
+            (member.incident_id, member.alert_key): member
+            for member in IncidentAlert.objects.filter(
+                incident_id__in=list(self.incidents), alert_key__in=keys
+            )
+        }
+        for alert in alerts:
+            link = self.links.setdefault(
+                alert.key,
+                AlertLink(
+                    organization_id=self.integration.organization_id,
+                    integration=self.integration,
+                    alert_key=alert.key,
+                ),
+            )
+            if alert.firing:
+                self._fire(link, alert)
+            else:
+                self._resolve(link, alert)
+        self._save()
+        return self.counts
+
+    def _open_group(self) -> Incident | None:
+        """The open incident this integration opened that an alert fired into lately."""
+        window = datetime.timedelta(minutes=intake.limit("INTAKE_GROUP_WINDOW_MINUTES"))
+        recent = (
+            IncidentAlert.objects.filter(
+                integration=self.integration, last_fired_at__gte=self.now - window
+            )
+            .exclude(incident__status__in=CLOSED_STATUSES)
+            .select_related("incident")
+            .order_by("-last_fired_at")
+            .first()
+        )
+        if recent is None:
+            return None
+        return self.incidents.setdefault(recent.incident_id, recent.incident)
+
+    def _is_open(self, incident: Incident | None) -> bool:
+        return incident is not None and not (incident.is_closed or incident.pk in self.closed_ids)
+
+    def _count(self, incident: Incident) -> None:
+        """Load how many alerts `incident` has (and fire) before the batch changes any."""
+        if incident.pk not in self.firing:
+            counts = IncidentAlert.objects.filter(incident=incident).aggregate(
+                total=Count("pk"), firing=Count("pk", filter=Q(is_firing=True))
+            )
+            self.total[incident.pk], self.firing[incident.pk] = counts["total"], counts["firing"]
+
+    def _fire(self, link: AlertLink, alert: intake.Alert) -> None:
+        stale = link.last_resolved_at and alert.at and alert.at <= link.last_resolved_at
+        incident, group = link.incident, self.group
+        if stale:
+            self.counts["ignored"] += 1
+        elif incident is not None and self._is_open(incident):
+            joined = self._join(incident, alert)
+            self.counts["grouped" if joined else "ignored"] += 1  # not joined: a replay
+        elif group is not None and self._is_open(group):
+            link.incident = group
+            self._join(group, alert)
+            self.counts["grouped"] += 1
+        else:
+            link.incident = self.group = self._open(alert)
+            self._join(self.group, alert)
+            self.counts[self.opened] += 1
+
+    def _open(self, alert: intake.Alert) -> Incident:
+        integration = self.integration
+        name = intake.truncate(
+            integration.title_template.replace("{title}", alert.title), intake.TITLE_LENGTH
+        )
+        incident = open_incident(
+            integration.page,
+            actor=self.actor,
+            impact=integration.impact,
+            component_statuses=self.statuses,
+            name=name,
+            body=alert.description or f"{alert.title}. We are investigating.",
+            severity=integration.severity,
+            category=integration.category,
+            draft=integration.creates_drafts,
+        )
+        self.incidents[incident.pk] = incident
+        self.total[incident.pk] = self.firing[incident.pk] = 0
+        return incident
+
+    def _join(self, incident: Incident, alert: intake.Alert) -> bool:
+        """Record the alert as firing in `incident`; False when it already was (a replay)."""
+        self._count(incident)
+        member = self.members.get((incident.pk, alert.key))
+        if member is None:
+            member = IncidentAlert(
+                organization_id=incident.organization_id,
+                incident=incident,
+                integration=self.integration,
+                alert_key=alert.key,
+                title=alert.title,
+                started_at=alert.at,
+                last_fired_at=self.now,
+            )
+            self.members[(incident.pk, alert.key)] = member
+            self.total[incident.pk] += 1
+        elif member.is_firing:
+            return False
+        else:
+            member.resolved_at, member.last_fired_at = None, self.now
+            member.started_at = alert.at or member.started_at
+        member.is_firing = True
+        self.firing[incident.pk] += 1
+        self.changed[id(member)] = member
+        return True
+
+    def _resolve(self, link: AlertLink, alert: intake.Alert) -> None:
+        link.last_resolved_at = alert.at or self.now
+        incident = link.incident
+        if incident is None or not self._is_open(incident):
+            self.counts["ignored"] += 1
+            return
+        self._count(incident)
+        member = self.members.get((incident.pk, alert.key))
+        changed = member is not None and member.is_firing
+        if changed:
+            member.is_firing, member.resolved_at = False, link.last_resolved_at
+            self.changed[id(member)] = member
+            self.firing[incident.pk] -= 1
+        if self.firing[incident.pk] > 0:  # the others of its storm still fire
+            self.counts["resolved" if changed else "ignored"] += 1
+            return
+        if incident.is_draft:
+            close_draft(incident, actor=self.actor, at=link.last_resolved_at)
+        else:
+            total = self.total[incident.pk]
+            what = alert.title if total <= 1 else f"all {total} alerts"
+            body = f"Resolved: {what}. Service is back to normal."
+            resolve_incident(incident, actor=self.actor, body=body)
+        self.closed_ids.add(incident.pk)
+        self.counts["resolved"] += 1
+
+    def _save(self) -> None:
+        links = self.links.values()
+        AlertLink.objects.bulk_create([link for link in links if link.pk is None], batch_size=500)
+        AlertLink.objects.bulk_update(
+            [link for link in links if link.pk is not None],
+            ["incident", "last_resolved_at"],
+            batch_size=500,
+        )
+        members = self.changed.values()
+        IncidentAlert.objects.bulk_create([m for m in members if m.pk is None], batch_size=500)
+        IncidentAlert.objects.bulk_update(
+            [m for m in members if m.pk is not None],
+            ["is_firing", "resolved_at", "last_fired_at", "started_at"],
+            batch_size=500,
+        )
 
 
 def log_integration_event(
     integration: Integration, *, payload: str, outcome: str = "", error: str = ""
 ) -> None:
+    """Keep what a request brought (bounded, storable) and what came of it: the last 20."""
     IntegrationEvent.objects.create(
         organization_id=integration.organization_id,
         integration=integration,
-        payload=payload[:20000],
-        outcome=outcome[:255],
-        error=error,
+        payload=intake.loggable(payload),
+        outcome=intake.loggable(outcome)[:255],
+        error=intake.loggable(error)[:2000],
     )
     keep = list(
         IntegrationEvent.objects.filter(integration=integration).values_list("pk", flat=True)[:20]

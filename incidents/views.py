@@ -31,11 +31,13 @@ from incidents.forms import (
 )
 from incidents.queries import (
     alert_opt_ins,
+    alert_webhook_failures,
     get_incident_for_page,
     get_integration_for_page,
     get_team_for_organization,
     get_template_for_page,
     get_update_for_incident,
+    incident_alerts,
     list_incidents,
     list_integrations,
     list_responders,
@@ -183,8 +185,11 @@ def _open(request, form):
 
 def _detail_context(request, incident, update_form=None, delete_form=None, publish_form=None):
     components = list_components(request.page)
+    alerts, alert_counts = incident_alerts(incident)
     return {
         "incident": incident,
+        "alerts": alerts,
+        "alert_counts": alert_counts,
         "publish_form": publish_form
         or (PublishForm(incident=incident, components=components) if incident.is_draft else None),
         "overdue": incident.is_overdue_for(response_policy(request.organization.pk)),
@@ -553,6 +558,7 @@ def _responders_context(request, policy_form=None, team_form=None, routing_form=
         "teams": teams,
         "responders": list(responders_qs),
         "opted_in": alert_opt_ins(organization_id),
+        "webhook_failures": alert_webhook_failures(organization_id),
     }
 
 

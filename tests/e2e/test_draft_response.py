@@ -34,7 +34,12 @@ def fire_alert(app_server, integration):
         method="POST",
     )
     with urllib.request.urlopen(request, timeout=10) as response:
-        assert json.loads(response.read()) == {"drafted": 1, "resolved": 0, "ignored": 0}
+        assert json.loads(response.read()) == {
+            "drafted": 1,
+            "grouped": 0,
+            "resolved": 0,
+            "ignored": 0,
+        }
 
 
 def test_alert_draft_acknowledged_assigned_published_resolved_and_reported(

@@ -19,7 +19,7 @@ from statuspage.actors import Actor
 from statuspage.enums import Role
 from statuspage.errors import DomainError
 from statuspage.models import User
-from tests.conftest import member_with_role
+from tests.conftest import login_client, member_with_role
 from tests.factories import MembershipFactory
 from tests.http_receiver import http_receiver
 from tests.incident_factories import open_incident
@@ -256,3 +256,110 @@ def test_policy_and_routes_check_their_input(org, page, other_member, on_call):
             responders.save_team(org, actor=ACTOR, name="Ops", members=[viewer])
         with pytest.raises(DomainError, match="responder"):
             responders.set_alert_opt_in(org, viewer, enabled=True)
+
+
+# --- The alert webhook's destination and failures -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "error"),
+    [
+        ("http://127.0.0.1:8080/hook", "127.0.0.1 resolves to a private address."),
+        (
+            "http://169.254.169.254/latest/meta-data",
+            "169.254.169.254 resolves to a private address.",
+        ),
+        ("http://[::1]/hook", "::1 resolves to a private address."),
+        ("http://localhost/hook", "localhost resolves to a private address."),
+        ("ftp://93.184.215.14/hook", "The endpoint must be an http(s) URL."),
+    ],
+)
+def test_alert_webhook_url_is_refused_at_save_as_it_would_be_at_send(org, settings, url, error):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    with pytest.raises(DomainError) as refused:
+        set_webhook(org, url)
+    assert (refused.value.message, refused.value.field) == (
+        f"This webhook cannot be used: {error}",
+        "alert_webhook_url",
+    )
+    with scope(organization=org.pk):
+        assert response_policy(org.pk).alert_webhook_url == ""
+
+
+def test_a_public_alert_webhook_url_is_saved(org, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    policy = set_webhook(org, "https://93.184.215.14/hook")  # an address: no DNS needed
+    assert policy.alert_webhook_url == "https://93.184.215.14/hook"
+
+
+def test_the_console_shows_why_an_alert_webhook_url_is_refused(console_client, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    response = console_client.post(
+        "/console/acme/incidents/responders/policy/",
+        {"critical_target_minutes": 15, "high_target_minutes": 60, "medium_target_minutes": 240,
+         "low_target_minutes": 1440, "alert_webhook_url": "http://10.0.0.5/hook"},
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert response.context["policy_form"].errors == {
+        "alert_webhook_url": [
+            "This webhook cannot be used: 10.0.0.5 resolves to a private address."
+        ]
+    }
+    assert 'value="http://10.0.0.5/hook"' in response.content.decode()
+
+
+def test_a_webhook_refused_at_send_is_recorded_and_shown_not_silently_done(
+    org, page, on_call, member, other_org, other_page, settings, django_capture_on_commit_callbacks
+):
+    with http_receiver() as receiver:
+        set_webhook(org, receiver.url)  # saved while private addresses were allowed
+        settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+        with django_capture_on_commit_callbacks(execute=True):
+            open_incident(page, name="Refused", severity="critical")
+        assert receiver.received == []
+    with scopes_disabled():
+        alert = ResponderAlert.objects.get()
+    assert alert.webhook_at is None and alert.emailed_at is not None
+    assert alert.webhook_error == "127.0.0.1 resolves to a private address."
+    assert alert.webhook_failed_at is not None and alert.done_at is not None
+    # The intruder's look-alike failure never shows on our page.
+    with scope(organization=other_org.pk):
+        intruder = open_incident(other_page, name="Intruder failure")
+        ResponderAlert.objects.create(
+            organization=other_org, incident=intruder, reason="triggered",
+            webhook_error="intruder-marker", done_at=alert.done_at,
+        )  # fmt: skip
+    client = login_client(member)
+    response = client.get("/console/acme/incidents/responders/")
+    assert [a.pk for a in response.context["webhook_failures"]] == [alert.pk]
+    text = response.content.decode()
+    assert "127.0.0.1 resolves to a private address." in text and "Gave up after 1 attempt" in text
+    assert "intruder-marker" not in text
+
+
+def test_a_webhook_failing_until_out_of_attempts_is_recorded_as_failed(
+    org, page, on_call, django_capture_on_commit_callbacks
+):
+    with http_receiver() as receiver:
+        receiver.status = 503
+        set_webhook(org, receiver.url)
+        when = START
+        with (
+            time_machine.travel(when, tick=False),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            open_incident(page, name="Always failing", severity="high")
+        with scopes_disabled():
+            alert = ResponderAlert.objects.get()
+        for attempt in range(1, alert_delivery.MAX_ATTEMPTS):
+            alert.refresh_from_db()
+            assert (alert.attempts, alert.webhook_failed_at, alert.done_at) == (attempt, None, None)
+            when = alert.next_attempt_at
+            with time_machine.travel(when, tick=False):
+                alert_delivery.dispatch(alert.pk)
+        assert len(receiver.received) == alert_delivery.MAX_ATTEMPTS
+    alert.refresh_from_db()
+    assert (alert.attempts, alert.webhook_error, alert.webhook_failed_at) == (
+        alert_delivery.MAX_ATTEMPTS, "HTTP 503", when,
+    )  # fmt: skip
+    assert len(mail.outbox) == 1

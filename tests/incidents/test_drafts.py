@@ -59,7 +59,7 @@ def fire(page, api, **extra):
     hook = integration(page, "alertmanager", api, creates_drafts=True, **extra)
     payload = {"version": "4", "status": "firing",
                "alerts": [am_alert("firing", summary=f"{MARKER} errors")]}  # fmt: skip
-    assert post(hook, payload).json() == {"drafted": 1, "resolved": 0, "ignored": 0}
+    assert post(hook, payload).json() == {"drafted": 1, "grouped": 0, "resolved": 0, "ignored": 0}
     with scopes_disabled():
         return hook, Incident.objects.get(page=page)
 
