@@ -9,11 +9,12 @@ PYTEST_ARGS ?=
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run test lint fmt worker bench migrate clean
+.PHONY: help install install-dev run test chaos lint fmt worker bench migrate clean
 
 help:
 	@echo "make run          install, migrate SQLite, seed the demo, serve http://localhost:$(PORT)"
 	@echo "make test         install dev tools and run the whole suite (PYTEST_ARGS=... to pass options)"
+	@echo "make chaos        the fault suite at the issue's size (10,000 subscribers), with its table"
 	@echo "make lint         ruff check, ruff format --check, makemigrations --check"
 	@echo "make fmt          format and fix what ruff can"
 	@echo "make worker       an RQ worker with its scheduler (needs REDIS_URL)"
@@ -61,6 +62,17 @@ run: migrate
 
 test: install-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The fault suite (tests/reliability) at the issue's size: 10,000 subscribers, Redis down 60 s,
+# PostgreSQL down 30 s, SMTP 451 for 2 minutes, a storm of 2,000 alerts. It starts its own
+# gunicorn, workers, Redis and SMTP sink against a test database on DATABASE_URL's PostgreSQL,
+# and prints the table of figures at the end (also written to var/chaos.json).
+chaos: install-dev
+	@case "$$DATABASE_URL" in postgres*) ;; *) \
+		echo "error: make chaos needs PostgreSQL, e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/statuspage make chaos" >&2; \
+		exit 1;; esac
+	@mkdir -p var
+	CHAOS_SCALE=big CHAOS_RESULTS=var/chaos.json $(BIN)/pytest tests/reliability -m chaos -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .
