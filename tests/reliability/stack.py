@@ -19,8 +19,6 @@ import logging
 import os
 import re
 import signal
-import socket
-import struct
 import subprocess
 import sys
 import threading
@@ -232,23 +230,6 @@ class Reader:
 # --- PostgreSQL -----------------------------------------------------------------------------
 
 
-class ResettingProxy(TcpProxy):
-    """tests.faults.TcpProxy, whose cut() really resets idle connections: closing a socket
-    another thread is blocked in recv() on does not release it (the blocked call holds it),
-    so an idle client's connection stayed open through the "outage". shutdown() wakes the
-    blocked recv first, and the close with linger 0 then sends the reset."""
-
-    def _drop(self, sock: socket.socket) -> None:
-        with self._lock:
-            self._connections.discard(sock)
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-        with contextlib.suppress(OSError):
-            sock.close()
-
-
 # --- The processes -----------------------------------------------------------------------
 
 
@@ -282,14 +263,14 @@ class Stack:
     workdir: Path
     extra_env: dict = field(default_factory=dict)
     redis: PrivateRedis = field(init=False)
-    postgres: ResettingProxy = field(init=False)
+    postgres: TcpProxy = field(init=False)
     sink: MailSink = field(init=False)
     web_port: int = field(init=False)
     processes: list[Process] = field(default_factory=list)
 
     def start(self, *, workers: int = 2) -> Stack:
         self.redis = PrivateRedis().start()
-        self.postgres = ResettingProxy(int(self.database["PORT"] or 5432),
+        self.postgres = TcpProxy(int(self.database["PORT"] or 5432),
                                  self.database["HOST"] or "127.0.0.1").start()  # fmt: skip
         self.sink = MailSink().start()
         self.web_port = free_port()
