@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import re
 import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -37,7 +39,11 @@ from statuspage.models import Page
 PREVIEW_PATH = re.compile(r"^/s/(?P<slug>[a-z0-9-]{1,63})(?P<rest>/.*)?$")
 HOST_INDEPENDENT_PATHS = ("/internal/",)
 HOST_MAP_TTL = 300
-NO_PAGE = "-"
+NO_PAGE = "-"  # what older code stored for an unknown host; still read until it expires
+# Unknown hosts are remembered per process only, and only so many: any client can send any
+# Host header, and a shared entry per name would let one client fill the cache.
+UNKNOWN_HOSTS_REMEMBERED = 4096
+UNKNOWN_HOST_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -105,7 +111,35 @@ def _preview_key(slug: str) -> str:
 _last_known: dict[str, PageRef] = {}
 
 
+# Host key → (the host map's generation then, monotonic deadline): names no page had when
+# this process last looked. A new generation (`forget_hosts`, e.g. a page was created with
+# that slug) or the deadline makes the process look again.
+_unknown: OrderedDict[str, tuple[str, float]] = OrderedDict()
+_unknown_lock = threading.Lock()
+
+
+def _known_unknown(key: str) -> bool:
+    remembered = _unknown.get(key)
+    if remembered is None:
+        return False
+    generation, deadline = remembered
+    if time.monotonic() < deadline and publishing.shared_token(GENERATION_KEY) == generation:
+        return True
+    _unknown.pop(key, None)
+    return False
+
+
+def _remember_unknown(key: str, generation: str) -> None:
+    with _unknown_lock:
+        _unknown[key] = (generation, time.monotonic() + UNKNOWN_HOST_SECONDS)
+        _unknown.move_to_end(key)
+        while len(_unknown) > UNKNOWN_HOSTS_REMEMBERED:
+            _unknown.popitem(last=False)
+
+
 def _cached_ref(key: str, find) -> PageRef | None:
+    if _known_unknown(key):
+        return None
     cached = cache.get(key)
     if cached == NO_PAGE:
         _last_known.pop(key, None)
@@ -113,16 +147,19 @@ def _cached_ref(key: str, find) -> PageRef | None:
     if cached is not None:
         ref = _last_known[key] = PageRef(*cached)
         return ref
+    # Read before the lookup, so a page created meanwhile shows as a new generation.
+    generation = publishing.shared_token(GENERATION_KEY)
     try:
         ref = find()
     except DatabaseError:
         if key in _last_known:  # the database is down: the last mapping this process saw
             return _last_known[key]
         raise
-    cache.set(key, (ref.page_id, ref.organization_id) if ref else NO_PAGE, HOST_MAP_TTL)
     if ref is None:
         _last_known.pop(key, None)
+        _remember_unknown(key, generation)
     else:
+        cache.set(key, (ref.page_id, ref.organization_id), HOST_MAP_TTL)
         _last_known[key] = ref
     return ref
 
@@ -185,6 +222,7 @@ def forget_hosts(*, slugs: tuple[str, ...] = (), domains: tuple[str | None, ...]
     keys += [_host_key(domain) for domain in domains if domain]
     for key in keys:
         _last_known.pop(key, None)
+        _unknown.pop(key, None)
     cache.delete_many(keys)
     if not publishing.replace_token(GENERATION_KEY):
         # The cache is unreachable: if it comes back with its old data, these keys would

@@ -49,6 +49,18 @@ def log_outage(exception: BaseException, what: str) -> None:
         logger.warning("database unavailable (%s): %s", what, exception)
 
 
+class OutageLogFilter(logging.Filter):
+    """On `django.request`: a request that failed only because the database is unreachable
+    counts towards `log_outage`'s one line a minute instead of logging its own traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exception = record.exc_info[1] if record.exc_info else None
+        if exception is not None and is_database_unavailable(exception):
+            log_outage(exception, "request")
+            return False
+        return True
+
+
 def _unavailable(response: HttpResponse) -> HttpResponse:
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"

@@ -149,6 +149,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite serialises writers; waiting beats failing when the in-process jobs write too.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database that stops answering must cost a request seconds, not minutes: a bounded
+    # connect, keepalives that find a dead link within ~20 s, and a server that ends a
+    # transaction whose client vanished mid-way (a cut network) instead of holding its row
+    # locks until TCP gives up, hours later.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 5),
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 5,
+            "keepalives_count": 2,
+            "options": "-c idle_in_transaction_session_timeout="
+            f"{env_int('DATABASE_IDLE_IN_TRANSACTION_SECONDS', 60)}s",
+        }
+    )
 if os.environ.get("TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -353,7 +369,14 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    # A database outage is logged once a minute by statuspage.outage, not with a traceback
+    # for every request Django answers 503 meanwhile.
+    "filters": {"database_outage": {"()": "statuspage.outage.OutageLogFilter"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        "django.request": {"filters": ["database_outage"]},
+    },
 }
 
 # --- Periodic jobs ------------------------------------------------------------------------

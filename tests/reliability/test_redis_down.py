@@ -51,6 +51,14 @@ FAST = 1.0  # "well under a second": every request, even the one that pays the t
 timings: dict[str, list[float]] = {}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _report_timings():
+    """The slowest request of each kind, printed once the module has run (`pytest -s`)."""
+    yield
+    for label, values in sorted(timings.items()):
+        print(f"{label:32} n={len(values):3} max={max(values) * 1000:7.1f} ms")
+
+
 def reset_process_state() -> None:
     """What a fresh process would have: no breaker tripped, nothing remembered."""
     for breaker in _breakers.values():
@@ -402,9 +410,3 @@ def test_notifications_posted_while_redis_was_dead_go_out_once_it_is_back(
         sweep()  # nothing due any more: the fan-out was recorded
     run_worker(django_settings.EMAIL_PORT, redis_url=redis_server.url())
     assert smtp_sink.recipients() == ["a@example.test"]  # exactly once
-
-
-def test_zz_report_timings():
-    """Not an assertion: the figures, for `pytest -s`."""
-    for label, values in sorted(timings.items()):
-        print(f"{label:32} n={len(values):3} max={max(values) * 1000:7.1f} ms")

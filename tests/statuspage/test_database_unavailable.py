@@ -69,3 +69,14 @@ def test_other_errors_are_still_the_plain_500(db):
     except ValueError:
         response = errors.server_error(request)
     assert response.status_code == 500 and b"Something went wrong" in response.content
+
+
+def test_an_outage_is_logged_once_a_minute_not_a_traceback_per_request(client, caplog):
+    from statuspage import outage
+
+    outage._last_logged[0] = 0.0
+    with database_down(), caplog.at_level("WARNING"):
+        for _ in range(3):
+            assert client.get("/console/acme/incidents/").status_code == 503
+    logged = [(r.name, r.levelname, r.getMessage()[:22]) for r in caplog.records]
+    assert logged == [("statuspage.outage", "WARNING", "database unavailable (")]

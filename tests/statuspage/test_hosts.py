@@ -127,3 +127,31 @@ def test_tls_ask_is_loopback_only(page):
     client = Client(REMOTE_ADDR="203.0.113.9")
     response = client.get("/internal/tls-ask", {"domain": f"acme.{BASE_DOMAIN}"})
     assert response.status_code == 403
+
+
+def test_unknown_hosts_are_remembered_per_process_only_and_boundedly(page):
+    """Any client may send any Host header: no shared entry per name, a bounded local memo."""
+    from django.core.cache import cache
+
+    from statuspage import hosts
+
+    hosts._unknown.clear()
+    for n in range(hosts.UNKNOWN_HOSTS_REMEMBERED + 50):
+        assert hosts.resolve_host(f"nobody{n}.status.test") is None
+    assert len(hosts._unknown) == hosts.UNKNOWN_HOSTS_REMEMBERED
+    assert cache.get("host:nobody0.status.test") is None
+    assert cache.get(f"host:nobody{hosts.UNKNOWN_HOSTS_REMEMBERED}.status.test") is None
+
+
+def test_a_page_created_on_a_remembered_unknown_host_is_served_at_once(org):
+    from django_scopes import scope
+
+    from statuspage import hosts
+    from statuspage.actors import Actor
+    from statuspage.services import create_page
+
+    assert hosts.resolve_host("fresh.status.test") is None
+    with scope(organization=org.pk):
+        create_page(org, actor=Actor.system("t"), name="Fresh", slug="fresh")
+    found = hosts.resolve_host("fresh.status.test")
+    assert found is not None and found.organization_id == org.pk
