@@ -24,13 +24,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
 
-# Defaults of the limits; each can be overridden by a setting of the same name.
-INTAKE_MAX_BODY_BYTES = 1024 * 1024
-INTAKE_MAX_ALERTS = 100  # Alertmanager's webhook_config `max_alerts` keeps a group within it
-INTAKE_MAX_DEPTH = 20  # Alertmanager's deepest path is alerts[i].labels.<name>: depth 4
-INTAKE_RATE_LIMIT_PER_MINUTE = 120
-INTAKE_GROUP_WINDOW_MINUTES = 30
-
 KEY_LENGTH = 255  # AlertLink.alert_key / IncidentAlert.alert_key
 TITLE_LENGTH = 255  # Incident.name
 DESCRIPTION_LENGTH = 4000  # an incident update's first message
@@ -38,7 +31,8 @@ LOGGED_PAYLOAD_CHARS = 20000
 
 
 def limit(name: str) -> int:
-    return int(getattr(settings, name, globals()[name]))
+    """One of the INTAKE_* limits (statuspage/settings.py, from the environment)."""
+    return int(getattr(settings, name))
 
 
 class PayloadError(ValueError):

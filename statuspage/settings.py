@@ -417,6 +417,17 @@ WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 30)
 # Let webhooks reach private and loopback addresses (development and tests only).
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", DEBUG)
 
+# --- Alert intake (/integrations/<kind>/<token>) ------------------------------------------
+# One request: at most this many bytes, alerts (Alertmanager's `max_alerts` keeps a group
+# within it) and levels of JSON nesting (Alertmanager's deepest path is 4); an integration
+# takes at most this many requests a minute (429 + Retry-After past it). Firing alerts join the
+# integration's open incident while one of its alerts joined it within the grouping window.
+INTAKE_MAX_BODY_BYTES = env_int("INTAKE_MAX_BODY_BYTES", 1024 * 1024)
+INTAKE_MAX_ALERTS = env_int("INTAKE_MAX_ALERTS", 100)
+INTAKE_MAX_DEPTH = env_int("INTAKE_MAX_DEPTH", 20)
+INTAKE_RATE_LIMIT_PER_MINUTE = env_int("INTAKE_RATE_LIMIT_PER_MINUTE", 120)
+INTAKE_GROUP_WINDOW_MINUTES = env_int("INTAKE_GROUP_WINDOW_MINUTES", 30)
+
 # --- Management API -------------------------------------------------------------------------
 API_REQUESTS_PER_MINUTE = env_int("API_REQUESTS_PER_MINUTE", 60)
 REST_FRAMEWORK = {
