@@ -9,31 +9,10 @@ from django.core import mail
 from django_scopes import scope, scopes_disabled
 
 from incidents.models import Incident, IncidentAlert, IncidentUpdate, IntegrationEvent
-from subscribers.models import Subscriber
-from tests.component_factories import ComponentFactory
 from tests.incidents.test_intake import am_alert, integration, post
 
 pytestmark = pytest.mark.django_db
 START = datetime.datetime(2026, 11, 24, 10, 0, tzinfo=datetime.UTC)  # on a minute
-
-
-@pytest.fixture
-def api(page):
-    return ComponentFactory(page=page, name="API")
-
-
-@pytest.fixture
-def subscribers(page):
-    with scope(organization=page.organization_id):
-        return [
-            Subscriber.objects.create(
-                organization=page.organization,
-                page=page,
-                email=f"s{i}@example.test",
-                confirmed_at=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
-            )
-            for i in range(3)
-        ]
 
 
 def batch(status, keys):

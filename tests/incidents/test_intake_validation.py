@@ -2,7 +2,6 @@
 nothing for it, and logs every request: the malformed payloads of the issue and more, a
 [good, bad] pair, a failure half-way through the writes, and a fuzzer."""
 
-import datetime
 import hashlib
 import json
 
@@ -18,31 +17,10 @@ from incidents import services
 from incidents.intake import Alert
 from incidents.models import AlertLink, Incident, IncidentAlert, IncidentUpdate, IntegrationEvent
 from statuspage.errors import DomainError
-from subscribers.models import Subscriber
-from tests.component_factories import ComponentFactory
 from tests.incidents.test_intake import am_alert, integration, post
 
 pytestmark = pytest.mark.django_db
 GOOD = am_alert("firing")
-
-
-@pytest.fixture
-def api(page):
-    return ComponentFactory(page=page, name="API")
-
-
-@pytest.fixture
-def subscribers(page):
-    with scope(organization=page.organization_id):
-        return [
-            Subscriber.objects.create(
-                organization=page.organization,
-                page=page,
-                email=f"s{i}@example.test",
-                confirmed_at=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
-            )
-            for i in range(3)
-        ]
 
 
 def am(*alerts, **top):
