@@ -22,16 +22,21 @@ logger = logging.getLogger(__name__)
 
 
 def run_due_jobs(last_run: dict[str, float], now: float) -> list[str]:
-    """Enqueue each job whose interval has passed; returns the ones enqueued."""
+    """Enqueue each job whose interval has passed; returns the ones enqueued.
+
+    A job the queue refused (Redis unreachable) stays due, so it is tried again on the next
+    tick: once Redis is back, the sweep runs within a tick, not a whole interval later."""
     enqueued = []
     for job_path, interval in settings.PERIODIC_JOBS:
         if now - last_run.get(job_path, 0.0) >= interval:
             try:
-                enqueue_now(job_path)
+                accepted = enqueue_now(job_path)
             except Exception:  # one failing job must not stop the others
                 logger.exception("periodic job %s failed", job_path)
-            last_run[job_path] = now
-            enqueued.append(job_path)
+                accepted = True  # it ran (in-process) and failed: its next interval, not a loop
+            if accepted:
+                last_run[job_path] = now
+                enqueued.append(job_path)
     return enqueued
 
 

@@ -369,11 +369,14 @@ def test_periodic_jobs_survive_redis_down_and_resume(redis_server, settings):
     import django_rq
 
     redis_server.stop()
-    done = timed("run_due_jobs, Redis down", lambda: run_due_jobs({}, float("inf")))
-    assert done == [path for path, _ in settings.PERIODIC_JOBS]
+    last_run: dict[str, float] = {}
+    done = timed("run_due_jobs, Redis down", lambda: run_due_jobs(last_run, 1000.0))
+    assert (done, last_run) == ([], {})  # refused: every job stays due for the next tick
     redis_server.start()
     time.sleep(COOLDOWN)
-    run_due_jobs({}, float("inf"))
+    done = run_due_jobs(last_run, 1001.0)  # the next tick, not a whole interval later
+    assert done == [path for path, _ in settings.PERIODIC_JOBS]
+    assert last_run == dict.fromkeys(done, 1001.0)
     jobs = django_rq.get_queue("default", connection=queue._redis(redis_server.url())).jobs
     assert sorted(job.func_name for job in jobs) == sorted(p for p, _ in settings.PERIODIC_JOBS)
 
