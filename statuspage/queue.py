@@ -16,6 +16,7 @@ logged once per minute, not per job.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import logging
 import time
@@ -55,6 +56,21 @@ def enqueue_now(job_path: str, *args: Any, queue: str = "default", **options: An
     if settings.JOBS_RUN_IN_PROCESS:
         import_string(job_path)(*args)
         return True
+    return _enqueue(job_path, args, queue, None, options)
+
+
+def enqueue_at(at: datetime.datetime, job_path: str, *args: Any, queue: str = "default") -> bool:
+    """Run the job at `at`, through RQ's scheduler (workers run `--with-scheduler`). False when
+    Redis refused it, and in-process, where nothing waits: there the periodic sweep, which
+    these jobs only ever hurry, does the work."""
+    if settings.JOBS_RUN_IN_PROCESS:
+        return False
+    return _enqueue(job_path, args, queue, at, {})
+
+
+def _enqueue(
+    job_path: str, args: tuple, queue: str, at: datetime.datetime | None, options: dict
+) -> bool:
     import django_rq
     from redis.exceptions import RedisError
 
@@ -64,7 +80,11 @@ def enqueue_now(job_path: str, *args: Any, queue: str = "default", **options: An
     started = time.monotonic()
     try:
         connection = _redis(settings.RQ_QUEUES[queue]["URL"])
-        django_rq.get_queue(queue, connection=connection).enqueue(job_path, *args, **options)
+        rq_queue = django_rq.get_queue(queue, connection=connection)
+        if at is None:
+            rq_queue.enqueue(job_path, *args, **options)
+        else:
+            rq_queue.enqueue_at(at, job_path, *args, **options)
     except (RedisError, OSError) as error:
         # Logged once per interval; the periodic sweep enqueues the job again.
         breaker.failed(error, trip=time.monotonic() - started > settings.REDIS_TIMEOUT / 5)

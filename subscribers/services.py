@@ -51,7 +51,7 @@ from statuspage.audit import record_audit
 from statuspage.errors import DomainError
 from statuspage.lookups import any_of_sql
 from statuspage.models import Page
-from statuspage.queue import enqueue_now, enqueue_on_commit
+from statuspage.queue import enqueue_at, enqueue_now, enqueue_on_commit
 from statuspage.worker import abandoned_jobs, current_job, forget_abandoned_jobs
 from subscribers import webhooks
 from subscribers.addresses import (
@@ -835,7 +835,27 @@ def send_deliveries(delivery_ids: list[int], organization_id: int) -> dict[str, 
     by outcome; rows left pending by a transient error are retried by the sweep once their
     back-off has run out. Component changes go to webhooks only."""
     with _commits_without_waiting_for_the_disk():
-        return _send_batch(delivery_ids, organization_id)
+        counts = _send_batch(delivery_ids, organization_id)
+    if counts["retry"]:
+        _schedule_retry(delivery_ids, organization_id)
+    return counts
+
+
+def _schedule_retry(delivery_ids: list[int], organization_id: int) -> None:
+    """A job for the batch's rows that wait out a back-off, due when the last of them is: so
+    a server that said 451 is tried again when the back-off says, not at the sweep after it.
+    The claim decides again what to send (only due, unleased, pending rows), and the sweep
+    stays the safety net when Redis refuses this."""
+    with scopes_disabled():
+        waiting = Delivery.objects.filter(
+            pk__any=delivery_ids,
+            organization_id=organization_id,
+            status=DeliveryStatus.PENDING,
+            next_attempt_at__isnull=False,
+        )
+        retry = list(waiting.order_by("pk").values_list("pk", "next_attempt_at"))
+    if retry:
+        enqueue_at(max(at for _, at in retry), SEND_JOB, [pk for pk, _ in retry], organization_id)
 
 
 def _send_batch(delivery_ids: list[int], organization_id: int) -> dict[str, int]:

@@ -30,9 +30,17 @@ def real_queue(settings):
 
     settings.JOBS_RUN_IN_PROCESS = False
     queue = django_rq.get_queue("default")
-    queue.empty()
+    _empty(queue)
     yield queue
+    _empty(queue)
+
+
+def _empty(queue) -> None:
+    """The queue and its scheduled jobs (retries a send job scheduled for later)."""
     queue.empty()
+    registry = queue.scheduled_job_registry
+    for job_id in registry.get_job_ids():
+        registry.remove(job_id, delete_job=True)
 
 
 def _worker_env(smtp_port: int, redis_url: str | None = None, **extra: str) -> dict:
@@ -263,3 +271,34 @@ def test_webhook_challenge_and_component_update_through_a_real_worker(
         "sent"
     ]
     assert smtp_sink.messages == []
+
+
+def test_a_deferred_batch_is_scheduled_again_when_its_back_off_ends(page, smtp_sink, real_queue):
+    """451 for two of three: one job, in RQ's scheduler, for exactly those two rows, due when
+    the later back-off ends, so they go out then rather than at the next sweep."""
+    from subscribers import services
+    from subscribers.models import Delivery
+
+    smtp_sink.defer_first = 2
+    with scope(organization=page.organization_id):
+        for email in ("a@example.test", "b@example.test", "c@example.test"):
+            Subscriber.objects.create(organization=page.organization, page=page, email=email,
+                                      confirmed_at="2026-01-01T00:00Z")  # fmt: skip
+        incident = open_incident(page, actor=Actor.system("t"), name="Down", impact="major")
+        update = incident.updates.get()
+        services.fan_out_update(update)  # enqueues the send job; run here instead
+        ids = sorted(Delivery.objects.filter(update=update).values_list("pk", flat=True))
+        assert services.send_deliveries(ids, page.organization_id) == {
+            "sent": 1, "failed": 0, "retry": 2,
+        }  # fmt: skip
+        waiting = dict(
+            Delivery.objects.filter(update=update, status="pending").values_list(
+                "pk", "next_attempt_at"
+            )
+        )
+    registry = real_queue.scheduled_job_registry
+    (job_id,) = registry.get_job_ids()
+    job = real_queue.fetch_job(job_id)
+    assert (job.func_name, job.args) == (services.SEND_JOB, (sorted(waiting), page.organization_id))
+    due = registry.get_scheduled_time(job)
+    assert abs((due - max(waiting.values())).total_seconds()) < 1
