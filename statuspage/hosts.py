@@ -94,11 +94,6 @@ def _ref_for_slug(slug: str) -> PageRef | None:
     return PageRef(*found) if found else None
 
 
-def find_page_by_slug(slug: str) -> Page | None:
-    pages = Page.objects.with_scopes_disabled().select_related("organization")
-    return pages.filter(slug=slug).first()
-
-
 def _host_key(host: str) -> str:
     return f"host:{host}"
 

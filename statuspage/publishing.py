@@ -61,14 +61,6 @@ def content_version(page_id: int) -> int:
     return version
 
 
-def mirrored_version(page_id: int) -> int | None:
-    """The mirror only (None when missing or Redis is unreachable): no database."""
-    version = cache.get(KEY.format(page_id=page_id))
-    if version is not None:
-        _last_known[page_id] = version
-    return version
-
-
 def _version_from_database(page_id: int) -> int:
     try:
         pages = Page.objects.with_scopes_disabled().filter(pk=page_id)

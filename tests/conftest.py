@@ -116,6 +116,18 @@ def public_client(page):
     return Client(HTTP_HOST=f"{page.slug}.{BASE_DOMAIN}")
 
 
+def needs_postgresql(why: str) -> None:
+    """Skip on SQLite (a laptop's `make test`); fail where CI says the services are there
+    (REQUIRE_SERVICES), so a misconfigured run cannot pass by skipping."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    if os.environ.get("REQUIRE_SERVICES"):
+        pytest.fail(f"REQUIRE_SERVICES is set but the database is {connection.vendor}: {why}")
+    pytest.skip(f"needs PostgreSQL: {why}")
+
+
 def pytest_collection_modifyitems(config, items):
     """Browser tests skip without a chromium, unless CI says they must run."""
     chromium = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

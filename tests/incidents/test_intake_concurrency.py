@@ -1,11 +1,10 @@
 """Concurrent requests of one storm on real PostgreSQL: the integration's row lock makes them
 one incident, not one each."""
 
-import os
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.test import Client
 from django_scopes import scope, scopes_disabled
 
@@ -13,6 +12,7 @@ from incidents.models import Incident, IncidentAlert
 from incidents.services import create_integration
 from statuspage.actors import Actor
 from tests.component_factories import ComponentFactory
+from tests.conftest import needs_postgresql
 from tests.incidents.test_intake import am_alert
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -21,10 +21,7 @@ THREADS = 8
 
 @pytest.fixture
 def postgres():
-    if connection.vendor != "postgresql":
-        if os.environ.get("REQUIRE_SERVICES"):
-            pytest.fail("REQUIRE_SERVICES is set but the database is not PostgreSQL")
-        pytest.skip("needs PostgreSQL (SQLite serialises writers anyway)")
+    needs_postgresql("SQLite serialises writers anyway")
 
 
 def test_concurrent_posts_of_one_storm_open_one_incident(postgres, page):

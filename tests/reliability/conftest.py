@@ -15,6 +15,7 @@ from django_scopes import scope
 
 from statuspage.actors import Actor
 from tests.component_factories import ComponentFactory
+from tests.conftest import needs_postgresql
 from tests.factories import OrganizationFactory, PageFactory
 from tests.reliability.stack import Scale, Stack
 
@@ -74,10 +75,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 
 @pytest.fixture
 def postgresql_only(transactional_db):
-    if connection.vendor != "postgresql":
-        if os.environ.get("REQUIRE_SERVICES"):
-            pytest.fail("REQUIRE_SERVICES is set but the tests are not running on PostgreSQL")
-        pytest.skip("the fault suite runs the production shape: it needs PostgreSQL")
+    needs_postgresql("the fault suite runs the production shape")
 
 
 @dataclass

@@ -247,39 +247,36 @@ def test_worker_killed_mid_batch(world, stack):
 # --- SMTP ----------------------------------------------------------------------------------
 
 
-def test_smtp_451_for_a_while(world, stack):
-    row = Row(f"SMTP 451 for {SCALE.smtp_451_seconds:.0f} s")
-    expected = emails("d")
+def smtp_fault_scenario(world, stack, *, row: Row, mode: str, seconds: float, name: str) -> None:
+    """The relay misbehaves (`mode`) for `seconds` while an incident is posted, then accepts
+    again; every subscriber must get its one message within the recovery target."""
+    expected = emails(mode[0])
     add_subscribers(world, expected)
     reader = start_reading(stack, world)
-    stack.sink.mode = "defer"
-    assert post_incident(stack, world, "Relay deferring post") == 201
-    time.sleep(SCALE.smtp_451_seconds)
+    stack.sink.mode = mode
+    assert post_incident(stack, world, name) == 201
+    time.sleep(seconds)
     stack.sink.mode = "accept"
     back = time.monotonic()
-    recovery = await_recovery(stack, world, name="Relay deferring post", expected=expected,
-                              since=back)  # fmt: skip
-    count_notifications(row, stack, world, "Relay deferring post", expected)
-    row.notes.append(f"451 answers: {stack.sink.answers['451']}")
+    recovery = await_recovery(stack, world, name=name, expected=expected, since=back)
+    count_notifications(row, stack, world, name, expected)
+    if mode == "defer":
+        row.notes.append(f"451 answers: {stack.sink.answers['451']}")
     finish(row, stack, reader, recovery, crashes=0)
+
+
+def test_smtp_451_for_a_while(world, stack):
+    row = Row(f"SMTP 451 for {SCALE.smtp_451_seconds:.0f} s")
+    smtp_fault_scenario(world, stack, row=row, mode="defer", seconds=SCALE.smtp_451_seconds,
+                        name="Relay deferring post")  # fmt: skip
 
 
 def test_smtp_hanging(world, stack):
     """The relay accepts connections and then holds each message without answering (longer
     than the client's timeout); what it held it never accepted."""
     row = Row(f"SMTP hanging {SCALE.smtp_hang_seconds:.0f} s")
-    expected = emails("h")
-    add_subscribers(world, expected)
-    reader = start_reading(stack, world)
-    stack.sink.mode = "hang"
-    assert post_incident(stack, world, "Relay hanging post") == 201
-    time.sleep(SCALE.smtp_hang_seconds)
-    stack.sink.mode = "accept"
-    back = time.monotonic()
-    recovery = await_recovery(stack, world, name="Relay hanging post", expected=expected,
-                              since=back)  # fmt: skip
-    count_notifications(row, stack, world, "Relay hanging post", expected)
-    finish(row, stack, reader, recovery, crashes=0)
+    smtp_fault_scenario(world, stack, row=row, mode="hang", seconds=SCALE.smtp_hang_seconds,
+                        name="Relay hanging post")  # fmt: skip
 
 
 # --- Poison addresses ----------------------------------------------------------------------

@@ -6,8 +6,6 @@ The app's connection goes through a TcpProxy in front of the test database, so t
 real reset and refusal, never the PostgreSQL the rest of the suite uses.
 """
 
-import os
-
 import pytest
 from django.db import connection
 from django.test import Client
@@ -18,7 +16,7 @@ from incidents.models import Incident, IncidentComponent, IncidentUpdate
 from statuspage.models import AuditEntry
 from statuspage.publishing import public_content_changed
 from tests.component_factories import ComponentFactory
-from tests.conftest import BASE_DOMAIN, login_client
+from tests.conftest import BASE_DOMAIN, login_client, needs_postgresql
 from tests.faults import TcpProxy
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -30,10 +28,7 @@ MESSAGE = "Database unavailable: your changes were not saved. Try again in a min
 @pytest.fixture
 def proxy():
     """The app's database connection, through a proxy the test may cut."""
-    if connection.vendor != "postgresql":
-        if os.environ.get("REQUIRE_SERVICES"):
-            pytest.fail("REQUIRE_SERVICES is set but the tests are not on PostgreSQL")
-        pytest.skip("needs PostgreSQL (DATABASE_URL)")
+    needs_postgresql("a database server to cut off")
     settings_dict = connection.settings_dict
     real = (settings_dict["HOST"], settings_dict["PORT"])
     server = TcpProxy(target_port=int(real[1] or 5432), target_host=real[0] or "127.0.0.1")

@@ -13,7 +13,6 @@ import datetime
 import io
 import json
 import logging
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -37,7 +36,7 @@ from statuspage.services import create_api_key
 from statuspage.settings import redis_cache
 from subscribers.models import Subscriber
 from tests.component_factories import ComponentFactory
-from tests.conftest import BASE_DOMAIN, member_with_role
+from tests.conftest import BASE_DOMAIN, member_with_role, needs_postgresql
 from tests.factories import PASSWORD
 from tests.faults import PrivateRedis, TcpProxy, free_port
 from tests.subscribers import conftest as subscriber_fixtures
@@ -347,8 +346,7 @@ def test_the_periodic_reconcile_fixes_a_mirror_another_process_left_behind(parti
 
 
 def test_a_host_resolved_before_still_resolves_without_database_and_cache(redis_server, world):
-    if connection.vendor != "postgresql":
-        pytest.skip("only a database server can be unreachable")
+    needs_postgresql("only a database server can be unreachable")
     page = world["page"]
     ref = hosts.resolve_host(HOST)
     version = publishing.content_version(page.pk)
@@ -385,10 +383,7 @@ def test_periodic_jobs_survive_redis_down_and_resume(redis_server, settings):
 def test_notifications_posted_while_redis_was_dead_go_out_once_it_is_back(
     redis_server, world, smtp_sink
 ):
-    if connection.vendor != "postgresql":
-        if os.environ.get("REQUIRE_SERVICES"):
-            pytest.fail("REQUIRE_SERVICES is set but the database is not PostgreSQL")
-        pytest.skip("the worker subprocess needs PostgreSQL")
+    needs_postgresql("the worker subprocess")
     import time_machine
 
     from subscribers.services import sweep

@@ -1,7 +1,6 @@
 """Custom-domain claims: an unverified claim blocks nobody and lapses; the first to verify wins."""
 
 import datetime
-import os
 import threading
 
 import pytest
@@ -13,6 +12,7 @@ from statuspage import services
 from statuspage.actors import Actor
 from statuspage.errors import DomainError
 from statuspage.models import Page
+from tests.conftest import needs_postgresql
 from tests.dns import TXT_RECORDS
 
 pytestmark = pytest.mark.django_db
@@ -128,10 +128,7 @@ def txt_after_both_checked(name: str) -> list[str]:
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_verifications_one_wins(page, other_page, actor, other_actor, settings):
-    if connection.vendor != "postgresql":
-        if os.environ.get("REQUIRE_SERVICES"):
-            pytest.fail("REQUIRE_SERVICES is set but the database is not PostgreSQL")
-        pytest.skip("needs PostgreSQL")
+    needs_postgresql("two verifications at once")
     with scopes_disabled():
         services.set_custom_domain(page, actor=actor, domain=DOMAIN)
         services.set_custom_domain(other_page, actor=other_actor, domain=DOMAIN)

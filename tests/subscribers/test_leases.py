@@ -11,6 +11,7 @@ from django_scopes import scope, scopes_disabled
 
 from subscribers import services
 from subscribers.models import Delivery
+from tests.conftest import needs_postgresql
 from tests.subscribers.test_flows import after_the_lease, confirmed, fanned_out_with_jobs_lost
 from tests.subscribers.test_smtp_faults import fan_out, statuses
 
@@ -64,8 +65,7 @@ def test_a_job_whose_lease_was_taken_over_stops_sending(page, smtp_sink, setting
     """A job stalls on its first message past its lease; another takes the rows over and
     sends them; the first, back, finds at its renewal that it lost them and sends no more.
     Only the message in flight during the stall arrives twice."""
-    if connection.vendor == "sqlite":
-        pytest.skip("two jobs writing at once need a database that takes concurrent writes")
+    needs_postgresql("two jobs writing at once need a database that takes concurrent writes")
     settings.DELIVERY_LEASE_SECONDS = 1
     emails = [f"t{n}@example.test" for n in range(5)]
     update = fan_out(page, [])

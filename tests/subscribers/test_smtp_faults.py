@@ -9,6 +9,7 @@ from django_scopes import scope
 from subscribers import services
 from subscribers.jobs import send_deliveries_job
 from subscribers.models import Delivery, EventBacklog, Subscriber
+from tests.conftest import needs_postgresql
 from tests.incident_factories import open_incident
 
 pytestmark = pytest.mark.django_db
@@ -139,12 +140,8 @@ def test_rows_leased_by_a_dead_worker_are_reclaimed_after_the_lease(page, smtp_s
 
 @pytest.mark.django_db(transaction=True)
 def test_several_connections_per_job_send_each_message_once(page, smtp_sink, settings):
-    from django.db import connection
-
-    if connection.vendor == "sqlite":
-        # SQLite serialises writers across threads ("table is locked"); the parallel lanes
-        # are for PostgreSQL deployments, where CI runs this test.
-        pytest.skip("parallel SMTP lanes need a database that takes concurrent writes")
+    # SQLite serialises writers across threads ("table is locked").
+    needs_postgresql("parallel SMTP lanes need a database that takes concurrent writes")
     settings.DELIVERY_CONNECTIONS = 3
     emails = [f"p{i}@example.test" for i in range(40)]
     update = fan_out(page, emails)
